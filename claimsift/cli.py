@@ -1,0 +1,278 @@
+"""The ``claimsift`` command line: a thin layer over the library. ``main(argv) -> int``.
+
+Exit codes: 0 everything succeeded, 1 some inputs failed (the rest were still scored and
+written), 2 the call itself was wrong (bad option, missing model, unwritable output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import sys
+from pathlib import Path
+
+OK, SOME_FAILED, BAD_CALL = 0, 1, 2
+FORMATS = ("jsonl", "csv", "html", "table")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse exits 2 by itself; keep its message, add the usage
+        self.print_usage(sys.stderr)
+        raise SystemExit(f"claimsift: error: {message}")
+
+
+def _add_input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", help="files, folders (recursive) or - for stdin")
+    p.add_argument("--model", default="default", help="default, accurate, or a model folder")
+    p.add_argument("--max-bytes", type=int, default=10_000_000, help="largest input file accepted")
+    p.add_argument("--allow-non-english", action="store_true", help="score drafts that do not look English")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="claimsift", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("score", help="label every sentence of drafts")
+    _add_input_options(p)
+    p.add_argument("--format", choices=FORMATS, default=None, help="default: from --output's suffix, else table")
+    p.add_argument("--output", "-o", type=Path, default=None)
+    p.add_argument("--resume", action="store_true", help="continue an interrupted --output run (JSONL)")
+
+    p = sub.add_parser("worklist", help="every speaker and expert to verify, grouped by person")
+    _add_input_options(p)
+    p.add_argument("--output", "-o", type=Path, required=True)
+    p.add_argument("--verified", type=Path, default=None, help="CSV of sources already verified (column: speaker)")
+
+    p = sub.add_parser("train", help="fine-tune a model (see training/configs/default.json)")
+    p.add_argument("--config", type=Path, default=Path("training/configs/default.json"))
+
+    p = sub.add_parser("data", help="build, validate and count the annotated corpus")
+    p.add_argument("action", choices=("build", "validate", "stats"))
+    p.add_argument("--src", type=Path, default=None)
+    p.add_argument("--wikinews", type=Path, default=None)
+    p.add_argument("--write", type=Path, default=None, help="stats: update the tables in this datasheet")
+
+    p = sub.add_parser("download", help="install an optional base encoder (like spacy download)")
+    p.add_argument("name", choices=("mpnet",))
+
+    from claimsift.eval.cli import add_parsers
+
+    add_parsers(sub)
+    return parser
+
+
+def _fmt(args) -> str:
+    if args.format:
+        return args.format
+    if args.output is not None:
+        suffix = args.output.suffix.lower().lstrip(".")
+        if suffix in FORMATS:
+            return suffix
+    return "table"
+
+
+def _load_detector(args):
+    from claimsift.model.bases import BaseNotFoundError, IntegrityError
+    from claimsift.model.detector import ClaimDetector, ModelFolderError
+
+    try:
+        return ClaimDetector.from_pretrained(args.model, device=args.device, batch_size=args.batch_size)
+    except (ModelFolderError, BaseNotFoundError, IntegrityError) as e:
+        print(f"claimsift: error: {e}", file=sys.stderr)
+        return None
+
+
+def _documents(args, outcome):
+    from claimsift.model.readers import expand_paths
+    from claimsift.scoring import iter_documents
+
+    inputs = expand_paths(args.paths)
+    missing = [p for p in inputs if p != "-" and not Path(p).exists()]
+    for p in missing:
+        outcome.errors.append(f"{p}: no such file or folder")
+    inputs = [p for p in inputs if p not in missing]
+    return inputs, iter_documents(inputs, outcome, max_bytes=args.max_bytes,
+                                  english_only=not args.allow_non_english)
+
+
+def _progress(n: int):
+    if n <= 1:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=n, unit="file", file=sys.stderr, disable=None)
+
+
+def _finish(outcome) -> int:
+    for err in outcome.errors:
+        print(f"claimsift: error: {err}", file=sys.stderr)
+    if outcome.errors:
+        print(f"claimsift: {outcome.scored} document(s) scored, {len(outcome.errors)} input(s) failed",
+              file=sys.stderr)
+        return SOME_FAILED
+    return OK
+
+
+def cmd_score(args) -> int:
+    from claimsift.model.report import render_html, render_table, to_csv
+    from claimsift.scoring import BatchOutcome, rows_of, score_all, score_to_jsonl
+
+    fmt = _fmt(args)
+    if args.resume and (fmt != "jsonl" or args.output is None):
+        print("claimsift: error: --resume needs --output FILE.jsonl", file=sys.stderr)
+        return BAD_CALL
+    if args.output is not None and not args.output.parent.exists():
+        print(f"claimsift: error: {args.output.parent}: output folder does not exist", file=sys.stderr)
+        return BAD_CALL
+    det = _load_detector(args)
+    if det is None:
+        return BAD_CALL
+    outcome = BatchOutcome()
+    inputs, docs = _documents(args, outcome)
+    bar = _progress(len(inputs))
+    try:
+        if fmt == "jsonl":
+            score_to_jsonl(det, docs, args.output, outcome, resume=args.resume, progress=bar)
+        else:
+            scored = score_all(det, docs, outcome, progress=bar)
+            if fmt == "html":
+                text = render_html([(d.id, d.text, r) for d, r in scored])
+            elif fmt == "csv":
+                text = to_csv(rows_of(scored))
+            else:
+                text = render_table(rows_of(scored))
+            _write(args.output, text)
+    except OSError as e:
+        print(f"claimsift: error: {e}", file=sys.stderr)
+        return BAD_CALL
+    finally:
+        if bar is not None:
+            bar.close()
+    return _finish(outcome)
+
+
+def _write(path: Path | None, text: str) -> None:
+    """Write atomically (temporary file, then rename), or to stdout."""
+    if path is None:
+        sys.stdout.write(text)
+        return
+    import os
+
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise OSError(f"{path}: cannot write the output ({e.strerror}); check free space and permissions") from e
+
+
+def cmd_worklist(args) -> int:
+    from claimsift.model.report import to_csv, worklist_rows
+    from claimsift.scoring import BatchOutcome, score_all
+
+    verified: set[str] = set()
+    if args.verified is not None:
+        try:
+            with open(args.verified, encoding="utf-8-sig", newline="") as f:
+                reader = csv.DictReader(f)
+                if not reader.fieldnames or "speaker" not in reader.fieldnames:
+                    print(f"claimsift: error: {args.verified}: needs a 'speaker' column", file=sys.stderr)
+                    return BAD_CALL
+                verified = {row["speaker"] for row in reader if row.get("speaker")}
+        except OSError as e:
+            print(f"claimsift: error: {args.verified}: cannot read ({e.strerror})", file=sys.stderr)
+            return BAD_CALL
+    det = _load_detector(args)
+    if det is None:
+        return BAD_CALL
+    outcome = BatchOutcome()
+    inputs, docs = _documents(args, outcome)
+    scored = score_all(det, docs, outcome, progress=_progress(len(inputs)))
+    try:
+        _write(args.output, to_csv(worklist_rows([(d.id, r) for d, r in scored], verified)))
+    except OSError as e:
+        print(f"claimsift: error: {e}", file=sys.stderr)
+        return BAD_CALL
+    return _finish(outcome)
+
+
+def cmd_train(args, overrides: list[str]) -> int:
+    from claimsift.training.config import TrainConfig
+    from claimsift.training.train import train
+
+    try:
+        cfg = TrainConfig.from_json(args.config).with_overrides(overrides)
+    except ValueError as e:
+        print(f"claimsift: error: {e}", file=sys.stderr)
+        return BAD_CALL
+    _, metrics = train(cfg)
+    print(json.dumps(metrics["eval"], indent=2))
+    return OK
+
+
+def cmd_data(args) -> int:
+    from claimsift.data.validate import build, stats, validate
+
+    if args.action == "build":
+        return build(args.src)
+    if args.action == "validate":
+        return validate(wikinews=args.wikinews)
+    return stats(write=args.write)
+
+
+def cmd_download(args) -> int:
+    from claimsift.model.download import download_mpnet
+
+    try:
+        path = download_mpnet()
+    except (RuntimeError, OSError) as e:
+        print(f"claimsift: error: {e}", file=sys.stderr)
+        return SOME_FAILED
+    print(f"all-mpnet-base-v2 installed and verified in {path}")
+    return OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from claimsift.eval.cli import rewrite_argv
+
+    argv = rewrite_argv(argv)  # "eval agreement A B" -> "eval-agreement A B"
+    parser = build_parser()
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except SystemExit as e:
+        if isinstance(e.code, str):
+            print(e.code, file=sys.stderr)
+            return BAD_CALL
+        return OK if e.code in (0, None) else BAD_CALL
+    if extra and args.command != "train":
+        parser.print_usage(sys.stderr)
+        print(f"claimsift: error: unrecognized arguments: {' '.join(extra)}", file=sys.stderr)
+        return BAD_CALL
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "score":
+            return cmd_score(args)
+        if args.command == "worklist":
+            return cmd_worklist(args)
+        if args.command == "train":
+            return cmd_train(args, extra)
+        if args.command == "data":
+            return cmd_data(args)
+        if args.command == "download":
+            return cmd_download(args)
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("claimsift: interrupted; rerun with --resume to continue a JSONL --output", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

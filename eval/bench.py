@@ -1,0 +1,163 @@
+"""Speed benchmark: ``ClaimDetector.classify_many`` against a plain ``transformers.pipeline``.
+
+Both paths run on the same sentences in one run, each in its own process so peak memory is its
+own. ``python -m claimsift.eval.bench --model default --sentences 2000`` writes
+``eval/results/speed.md``. The pipeline is a ``text-classification`` pipeline over the same encoder
+architecture with a freshly initialised 5-way head and ``batch_size=32``: it measures speed only
+(its head is untrained, so its macro-F1 is not meaningful and is not reported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _sentences(n: int) -> tuple[list[list[str]], list[str]]:
+    from claimsift.data.corpus import load_records
+    from claimsift.data.samples import group_documents
+
+    docs = [[r["text"] for r in sents] for sents in group_documents(load_records("test")).values()]
+    out, total = [], 0
+    while total < n:
+        for d in docs:
+            out.append(d)
+            total += len(d)
+            if total >= n:
+                break
+    return out, [s for d in out for s in d]
+
+
+def _run_detector(model: str, n: int, device: str | None, quantize: bool, queue) -> None:
+    import torch
+
+    from claimsift.data.corpus import load_records
+    from claimsift.model.detector import ClaimDetector
+    from claimsift.training.train import evaluate_splits
+
+    det = ClaimDetector.from_pretrained(model, device=device, batch_size=128)
+    if quantize:
+        det.net = torch.ao.quantization.quantize_dynamic(det.net, {torch.nn.Linear}, dtype=torch.qint8)
+    docs, flat = _sentences(n)
+    det.classify_many(docs[:2])  # warm-up
+    start = time.perf_counter()
+    det.classify_many(docs)
+    seconds = time.perf_counter() - start
+    f1 = evaluate_splits(det, {"test": load_records("test")})["test"]["macro_f1"]
+    gpu = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
+    queue.put({"sentences": len(flat), "seconds": seconds, "peak_rss_mb": _rss_mb(), "gpu_mb": gpu,
+               "macro_f1": f1})
+
+
+def _run_pipeline(model: str, n: int, device: str | None, queue) -> None:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+    from claimsift.model.bases import resolve_base
+    from claimsift.model.detector import SHIPPED, DetectorConfig
+
+    cfg = DetectorConfig.from_json(Path(SHIPPED.get(model, model)) / "claimsift.json")
+    base = resolve_base(cfg.base)
+    clf = AutoModelForSequenceClassification.from_pretrained(str(base.path), num_labels=5, local_files_only=True)
+    tok = AutoTokenizer.from_pretrained(str(base.path), local_files_only=True)
+    dev = 0 if (device or "").startswith("cuda") or (device is None and torch.cuda.is_available()) else -1
+    pipe = pipeline("text-classification", model=clf, tokenizer=tok, device=dev,
+                    dtype=torch.bfloat16 if dev == 0 else None)
+    _, flat = _sentences(n)
+    pipe(flat[:8], batch_size=32)
+    start = time.perf_counter()
+    pipe(flat, batch_size=32, truncation=True, max_length=cfg.max_length)
+    seconds = time.perf_counter() - start
+    gpu = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
+    queue.put({"sentences": len(flat), "seconds": seconds, "peak_rss_mb": _rss_mb(), "gpu_mb": gpu,
+               "macro_f1": None})
+
+
+def _in_process(target, *args) -> dict:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def cold_start(model: str) -> float:
+    """Seconds for ``claimsift score`` on a ~1,000-word draft: import, load, score, exit."""
+    draft = Path(__file__).resolve().parents[1] / "examples" / "draft_insight.txt"
+    text = draft.read_text(encoding="utf-8")
+    words = len(text.split())
+    long = "\n\n".join([text] * max(1, round(1000 / words)))
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / "claimsift_cold_start.txt"
+    tmp.write_text(long, encoding="utf-8")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "claimsift.cli", "score", str(tmp), "--model", model,
+                    "--format", "jsonl", "--output", str(tmp.with_suffix(".jsonl"))], check=True,
+                   capture_output=True)
+    return time.perf_counter() - start
+
+
+def machine() -> str:
+    import torch
+
+    cpu = "unknown CPU"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return (f"{cpu}, {os.cpu_count()} cores visible, torch {torch.__version__} with {torch.get_num_threads()} "
+            f"threads, {gpu}, Python {platform.python_version()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="default")
+    p.add_argument("--sentences", type=int, default=2000)
+    p.add_argument("--device", default=None)
+    p.add_argument("--quantize", action="store_true", help="also time dynamic int8 on CPU")
+    p.add_argument("--output", type=Path, default=Path("eval/results/speed.md"))
+    args = p.parse_args(argv)
+    rows = {"claimsift": _in_process(_run_detector, args.model, args.sentences, args.device, False)}
+    if args.quantize:
+        rows["claimsift int8"] = _in_process(_run_detector, args.model, args.sentences, args.device, True)
+    rows["pipeline (batch 32)"] = _in_process(_run_pipeline, args.model, args.sentences, args.device)
+    cold = cold_start(args.model)
+    base = rows["pipeline (batch 32)"]["sentences"] / rows["pipeline (batch 32)"]["seconds"]
+    lines = [
+        f"# Speed: `{args.model}` model", "",
+        f"Machine: {machine()}.", "",
+        f"Produced by `python -m claimsift.eval.bench --model {args.model} --sentences {args.sentences}"
+        + (" --quantize" if args.quantize else "") + "`; corpus test-split sentences, one run.", "",
+        "| path | sentences | seconds | sentences/s | vs pipeline | peak RSS (MB) | GPU peak (MB) | test macro-F1 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in rows.items():
+        sps = r["sentences"] / r["seconds"]
+        gpu = f"{r['gpu_mb']:.0f}" if r["gpu_mb"] else "-"
+        f1 = f"{r['macro_f1']:.3f}" if r["macro_f1"] is not None else "n/a (untrained head)"
+        lines.append(f"| {name} | {r['sentences']} | {r['seconds']:.1f} | {sps:.1f} | {sps / base:.2f}x | "
+                     f"{r['peak_rss_mb']:.0f} | {gpu} | {f1} |")
+    lines += ["", f"Cold start (`claimsift score` on a ~1,000-word draft, import to exit): {cold:.1f} s", ""]
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+    print(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,312 @@
+"""Evaluate on public datasets converted to one schema (see ``shared/external/README.md``).
+
+None of these sets carries gold labels in our scheme, so each report says only what its
+mapping honestly supports:
+
+* ``conll2010`` (Wikipedia weasel/hedge) and ``szeged`` (Wikipedia uncertainty): how well
+  predicted speculation or unverifiable_expert_claim separates uncertain from certain
+  sentences (precision, recall, F1, and AUROC of the summed probability). Szeged does not
+  mark weasel sources, so expert claims among its "certain" sentences are not all errors.
+* ``claimbuster``, ``checkthat_debates``, ``checkthat_tweets``: how check-worthy and
+  non-factual sentences distribute over our labels; the binary figures treat
+  reported_fact, attributed_quote and unverifiable_expert_claim as "something to check".
+* ``checkthat_subjectivity``: SUBJ versus OBJ against predicted speculation.
+* ``mpqa`` and ``polnear``: per-label metrics on rows with a mapped label. These are
+  **silver** labels from rules over the source annotation, not gold.
+
+Each sentence is scored alone, as its own document, without the sentences around it.
+Files are read from a path and never copied. Texts are deduplicated (first row wins).
+
+>>> sorted(EXTERNAL_SETS)[:3]
+['checkthat_debates', 'checkthat_subjectivity', 'checkthat_tweets']
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from claimsift.data.samples import normalise
+from claimsift.eval import metrics
+from claimsift.eval.predictors import Predictor, predict
+from claimsift.eval.render import confusion_table, fmt, json_safe
+from claimsift.model.labels import LABELS, Label
+
+logger = logging.getLogger(__name__)
+
+_UNCERTAIN = (Label.SPECULATION.value, Label.UNVERIFIABLE_EXPERT_CLAIM.value)
+_CHECKABLE = (Label.REPORTED_FACT.value, Label.ATTRIBUTED_QUOTE.value, Label.UNVERIFIABLE_EXPERT_CLAIM.value)
+
+
+@dataclass(frozen=True)
+class ExternalSet:
+    """How one converted file is read: which source groups are the positive and negative class
+    of its binary check, and which of our labels' probabilities are summed as the score."""
+
+    filename: str
+    positive: tuple[str, ...] = ()
+    negative: tuple[str, ...] = ()
+    score_labels: tuple[str, ...] = ()
+    silver: bool = False
+    caveat: str = ""
+
+
+EXTERNAL_SETS: dict[str, ExternalSet] = {
+    "conll2010": ExternalSet(
+        "conll2010_wikipedia_weasel.jsonl", ("uncertain",), ("certain",), _UNCERTAIN,
+        caveat="'uncertain' also holds vague quantities that are reported_fact for us; 'certain' holds "
+               "headings and quotes.",
+    ),
+    "szeged": ExternalSet(
+        "szeged_uncertainty_wikipedia.jsonl", ("uncertain",), ("certain",), _UNCERTAIN,
+        caveat="weasel sources are not marked uncertain here, and dynamic 'may' is; titles are left out "
+               "of the binary check (see their distribution).",
+    ),
+    "claimbuster": ExternalSet(
+        "claimbuster.jsonl", ("CFS",), ("NFS",), _CHECKABLE,
+        caveat="spoken debate text; NFS mixes opinion (speculation), questions (no_claim) and promises; "
+               "UFS and NCS are shown in the distribution only.",
+    ),
+    "checkthat_debates": ExternalSet(
+        "checkthat2020_task5_debates.jsonl", ("check-worthy",), ("not-check-worthy",), _CHECKABLE,
+        caveat="not-check-worthy includes many plain facts, so a checkable prediction there is often right.",
+    ),
+    "checkthat_tweets": ExternalSet(
+        "checkthat2020_task1_tweets.jsonl", ("claim=1;check_worthy=1", "claim=1;check_worthy=0"),
+        ("claim=0;check_worthy=0",), _CHECKABLE,
+        caveat="a tweet is several sentences in several voices, labelled as a whole.",
+    ),
+    "checkthat_subjectivity": ExternalSet(
+        "checkthat_subjectivity_en.jsonl", ("SUBJ",), ("OBJ",), (Label.SPECULATION.value,),
+        caveat="OBJ covers others' reported opinions (attributed_quote for us) and some forecasts; SUBJ "
+               "includes exhortation (no_claim for us). Licence CC BY-NC-SA 4.0: evaluation only.",
+    ),
+    "mpqa": ExternalSet(
+        "mpqa_1_2_news.jsonl", silver=True,
+        caveat="silver labels from rules over MPQA 1.2 annotations; foreign-press news of 2001-02.",
+    ),
+    "polnear": ExternalSet(
+        "polnear_attribution.jsonl", silver=True,
+        caveat="silver labels from rules over PolNeAR attribution spans; named experts are often "
+               "mislabelled attributed_quote.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ExternalReport:
+    """Figures for one external set; ``binary`` or ``silver`` is ``None`` where it does not apply."""
+
+    name: str
+    path: str
+    n_rows: int
+    n_duplicates: int
+    n_evaluated: int
+    limit: int | None
+    seed: int
+    distribution: dict[str, dict]
+    binary: dict | None
+    silver: dict | None
+    caveat: str
+
+    def to_dict(self) -> dict:
+        """JSON-safe data."""
+        return json_safe(asdict(self))
+
+    def to_markdown(self) -> str:
+        """Distribution table, then the binary or silver figures, then the caveat."""
+        shorts = [Label(label).short for label in LABELS]
+        sample = f", a seeded sample of {self.limit} (seed {self.seed})" if self.limit else ""
+        lines = [
+            f"# External set: {self.name}", "",
+            f"`{self.path}`: {self.n_rows} rows, {self.n_duplicates} duplicate texts dropped, "
+            f"{self.n_evaluated} evaluated{sample}. Each sentence is scored without context.", "",
+            "## Predicted labels by source label (fraction of the group)", "",
+            "| source label | n | " + " | ".join(shorts) + " |", "|---|---:|" + "---:|" * len(shorts),
+        ]
+        for group, row in self.distribution.items():
+            cells = " | ".join(fmt(row[label]) for label in LABELS)
+            lines.append(f"| {group} | {row['n']} | {cells} |")
+        if self.binary:
+            b = self.binary
+            lines += [
+                "", f"## {' ∪ '.join(b['positive'])} vs {' ∪ '.join(b['negative'])}, "
+                f"predicted as {' ∪ '.join(b['score_labels'])}", "",
+                "| precision | recall | F1 | AUROC (summed probability) | positives | negatives |",
+                "|---:|---:|---:|---:|---:|---:|",
+                f"| {fmt(b['precision'])} | {fmt(b['recall'])} | {fmt(b['f1'])} | {fmt(b['auroc'])} "
+                f"| {b['n_positive']} | {b['n_negative']} |",
+            ]
+        if self.silver:
+            s = self.silver
+            lines += [
+                "", f"## Silver labels ({s['n']} rows with a mapped label; not gold)", "",
+                f"Accuracy {fmt(s['accuracy'])}; macro-F1 over the labels the mapping gives "
+                f"({', '.join(s['labels'])}): {fmt(s['macro_f1'])}.", "",
+                "| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|",
+            ]
+            for label, m in s["per_label"].items():
+                lines.append(f"| {label} | {fmt(m['precision'])} | {fmt(m['recall'])} | {fmt(m['f1'])} "
+                             f"| {m['support']} |")
+            lines += ["", *confusion_table(s["confusion"], LABELS, "silver \\ predicted")]
+        lines += ["", f"Caveat: {self.caveat}"]
+        return "\n".join(lines) + "\n"
+
+
+def resolve_path(name: str, path: str | os.PathLike) -> Path:
+    """The file for ``name``: ``path`` itself, or the set's file inside ``path`` when it is a folder."""
+    if name not in EXTERNAL_SETS:
+        raise ValueError(f"unknown external set {name!r}; expected one of {sorted(EXTERNAL_SETS)}")
+    path = Path(path)
+    if path.is_dir():
+        path = path / EXTERNAL_SETS[name].filename
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: no such file; pass the converted file ({EXTERNAL_SETS[name].filename}) or its folder"
+        )
+    return path
+
+
+def read_external(path: str | os.PathLike) -> list[dict]:
+    """Rows of a converted file (``text``, ``source_label``, ``mapped_label``, ``id``), checked."""
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}:{n}: not valid JSON ({e.msg})") from e
+            missing = [k for k in ("text", "source_label", "mapped_label") if k not in row]
+            if missing:
+                raise ValueError(
+                    f"{path}:{n}: missing field(s) {missing}; external files need text, source_label, "
+                    f"mapped_label (see shared/external/README.md)"
+                )
+            if row["mapped_label"] is not None and row["mapped_label"] not in LABELS:
+                raise ValueError(
+                    f"{path}:{n}: mapped_label {row['mapped_label']!r} is not one of {list(LABELS)} or null"
+                )
+            row.setdefault("id", f"row-{n}")
+            rows.append(row)
+    return rows
+
+
+def source_group(name: str, row: dict) -> str:
+    """The group a row is reported under: its source class, or its mapped label for silver sets."""
+    if EXTERNAL_SETS[name].silver:
+        return row["mapped_label"] or "null"
+    # Szeged's "uncertain:<cue types>" and similar are grouped by the part before the colon.
+    return row["source_label"].split(":")[0]
+
+
+def select_rows(rows: Sequence[dict], limit: int | None, seed: int) -> tuple[list[dict], int]:
+    """Drop repeated texts (first wins) and empty ones, then a seeded sample of ``limit`` rows.
+
+    Returns the rows and how many duplicates were dropped.
+
+    >>> rows = [{"text": t} for t in ["a", "b", "a", "c"]]
+    >>> kept, dropped = select_rows(rows, limit=2, seed=0)
+    >>> len(kept), dropped
+    (2, 1)
+    """
+    seen: set[str] = set()
+    unique = []
+    for row in rows:
+        key = " ".join(row["text"].split())
+        if key and key not in seen:
+            seen.add(key)
+            unique.append(row)
+    dropped = sum(1 for row in rows if row["text"].strip()) - len(unique)
+    if limit is not None and limit < len(unique):
+        keep = np.sort(np.random.default_rng(seed).choice(len(unique), size=limit, replace=False))
+        unique = [unique[k] for k in keep]
+    return unique, dropped
+
+
+def _distribution(groups: Sequence[str], predicted: Sequence[str]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for group in sorted(set(groups)):
+        counts = Counter(p for g, p in zip(groups, predicted, strict=True) if g == group)
+        n = sum(counts.values())
+        out[group] = {"n": n, **{label: counts[label] / n for label in LABELS}}
+    return out
+
+
+def _binary(spec: ExternalSet, groups: Sequence[str], predictions: Sequence[dict]) -> dict | None:
+    idx = [k for k, g in enumerate(groups) if g in spec.positive or g in spec.negative]
+    if not idx:
+        return None
+    truth = [groups[k] in spec.positive for k in idx]
+    columns = [LABELS.index(label) for label in spec.score_labels]
+    score = [sum(predictions[k]["scores"][c] for c in columns) for k in idx]
+    flagged = [predictions[k]["label"] in spec.score_labels for k in idx]
+    return {
+        "positive": list(spec.positive), "negative": list(spec.negative),
+        "score_labels": list(spec.score_labels),
+        **metrics.binary_prf(truth, flagged), "auroc": metrics.auroc(truth, score),
+    }
+
+
+def _silver(records: Sequence[dict], predictions: Sequence[dict]) -> dict | None:
+    pairs = [(r["label"], p["label"]) for r, p in zip(records, predictions, strict=True) if r["label"]]
+    if not pairs:
+        return None
+    gold, pred = [g for g, _ in pairs], [p for _, p in pairs]
+    # Macro-F1 only over labels the mapping can produce: a label it never gives has no silver
+    # positives, and its F1 of 0 would measure the mapping, not the model.
+    present = [label for label in LABELS if label in set(gold)]
+    return {
+        "n": len(pairs), "labels": present,
+        "accuracy": metrics.accuracy(gold, pred),
+        "macro_f1": metrics.macro_f1(gold, pred, labels=present),
+        "per_label": metrics.per_label(gold, pred),
+        "confusion": metrics.confusion(gold, pred).tolist(),
+    }
+
+
+def eval_external(
+    name: str, path: str | os.PathLike, predictor: Predictor, limit: int | None = None, *, seed: int = 0
+) -> ExternalReport:
+    """Score a predictor on one external set; ``limit`` takes a fixed seeded sample for speed.
+
+    ``path`` is the converted file or the folder holding it (``shared/external``).
+
+    >>> import json, os, tempfile
+    >>> from claimsift.eval.baselines import LexiconBaseline
+    >>> path = os.path.join(tempfile.mkdtemp(), "subj.jsonl")
+    >>> rows = [{"text": "It may be a gamble.", "source_label": "SUBJ", "mapped_label": "speculation"},
+    ...         {"text": "The bill passed.", "source_label": "OBJ", "mapped_label": None}]
+    >>> _ = open(path, "w").write("".join(json.dumps(r) + "\\n" for r in rows))
+    >>> eval_external("checkthat_subjectivity", path, LexiconBaseline()).binary["f1"]
+    1.0
+    """
+    file = resolve_path(name, path)
+    spec = EXTERNAL_SETS[name]
+    rows = read_external(file)
+    selected, dropped = select_rows(rows, limit, seed)
+    if not selected:
+        raise ValueError(f"{file}: no non-empty texts to evaluate")
+    records = [
+        normalise({"doc": f"{name}:{row['id']}", "i": 0, "text": row["text"], "label": row["mapped_label"]},
+                  f"{file} id {row['id']}", allow_null_label=True)
+        for row in selected
+    ]
+    logger.info("%s: predicting %d sentences", name, len(records))
+    predictions = predict(predictor, records)
+    groups = [source_group(name, row) for row in selected]
+    return ExternalReport(
+        name=name, path=str(file), n_rows=len(rows), n_duplicates=dropped, n_evaluated=len(records),
+        limit=limit, seed=seed,
+        distribution=_distribution(groups, [p["label"] for p in predictions]),
+        binary=None if spec.silver else _binary(spec, groups, predictions),
+        silver=_silver(records, predictions) if spec.silver else None,
+        caveat=spec.caveat,
+    )

@@ -1,0 +1,364 @@
+"""``ClaimDetector``: segment a draft, label each sentence in context, extract attribution.
+
+>>> from claimsift import ClaimDetector                      # doctest: +SKIP
+>>> det = ClaimDetector.from_pretrained()                   # the shipped model, offline
+>>> results = det.score("Dr. Anya Petrova, a geopolitical analyst at the Institute for "
+...                     "Strategic Studies, notes, \\"The Miami talks are a gamble.\\"")
+>>> results[0].label, results[0].attribution.speaker.text
+('unverifiable_expert_claim', 'Dr. Anya Petrova')
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from claimsift.model import attribution as attr
+from claimsift.model.bases import Base, IntegrityError, resolve_base, sha256_file, verify_file
+from claimsift.model.features import CONTEXT_MODES, context_pairs, encode
+from claimsift.model.labels import LABELS, TAGS, Label
+from claimsift.model.network import ClaimNet
+from claimsift.model.results import Attribution, Field, Results, SentenceResult
+from claimsift.model.segment import segment
+
+logger = logging.getLogger(__name__)
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+SHIPPED = {"default": WEIGHTS_DIR / "default", "accurate": WEIGHTS_DIR / "accurate"}
+CONFIG_NAME = "claimsift.json"
+HEADS_NAME = "heads.safetensors"
+ENCODER_NAME = "encoder.safetensors"
+ADAPTER_DIR = "adapter"
+FORMAT_VERSION = 1
+
+
+class ModelFolderError(ValueError):
+    """A model folder that is not a valid claimsift model."""
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Everything needed to rebuild a detector; saved as ``claimsift.json``."""
+
+    base: str = "minilm"
+    base_sha256: str | None = None
+    context: str = "both"
+    max_length: int = 128
+    adapter: str = "lora"  # "lora": peft adapter on the base; "full": all encoder weights saved
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    lora_targets: str | list[str] = "all-linear"
+    dropout: float = 0.1
+    temperature: float = 1.0
+    labels: tuple[str, ...] = LABELS
+    tags: tuple[str, ...] = TAGS
+    files: dict[str, str] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    def __post_init__(self):
+        if self.context not in CONTEXT_MODES:
+            raise ValueError(f"context must be one of {CONTEXT_MODES}, got {self.context!r}")
+        if self.adapter not in ("lora", "full"):
+            raise ValueError(f"adapter must be 'lora' or 'full', got {self.adapter!r}")
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {self.temperature}")
+
+    @classmethod
+    def from_json(cls, path: Path) -> DetectorConfig:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise ModelFolderError(f"{path}: unreadable model config ({e})") from e
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(raw) - known
+        if unknown:
+            raise ModelFolderError(f"{path}: unknown config keys {sorted(unknown)}")
+        raw["labels"] = tuple(raw.get("labels", ()))
+        raw["tags"] = tuple(raw.get("tags", ()))
+        if raw["labels"] != LABELS or raw["tags"] != TAGS:
+            raise ModelFolderError(
+                f"{path}: the model's labels {list(raw['labels'])} or tags do not match this version's "
+                f"schema {list(LABELS)}; retrain it with this version of claimsift."
+            )
+        return cls(**raw)
+
+
+def _device(device: str | None) -> torch.device:
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _load_encoder(base: Base, dropout: float | None = None):
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the CLI draws its own progress; load bars are noise
+    kw = {"local_files_only": True, "trust_remote_code": False}
+    cfg = AutoConfig.from_pretrained(str(base.path), **kw)
+    if dropout is not None:
+        for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
+            if hasattr(cfg, name):
+                setattr(cfg, name, dropout)
+    encoder = AutoModel.from_pretrained(str(base.path), config=cfg, use_safetensors=True, **kw)
+    tokenizer = AutoTokenizer.from_pretrained(str(base.path), **kw)
+    return encoder, tokenizer
+
+
+class ClaimDetector:
+    """The claimsift model: ``from_pretrained``, ``save_pretrained``, ``classify``, ``score``."""
+
+    def __init__(self, net: ClaimNet, tokenizer, config: DetectorConfig, device: str | None = None,
+                 batch_size: int = 64):
+        self.net = net
+        self.tokenizer = tokenizer
+        self.config = config
+        self.device = _device(device)
+        self.batch_size = batch_size
+        self.net.to(self.device)
+        self.net.eval()
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def new(cls, base: str = "minilm", *, device: str | None = None, **config) -> ClaimDetector:
+        """An untrained detector on ``base`` (a name, folder or cached hub name), for training."""
+        resolved = resolve_base(base)
+        cfg = DetectorConfig(base=base, base_sha256=resolved.sha256, **config)
+        encoder, tokenizer = _load_encoder(resolved, cfg.dropout)
+        if cfg.adapter == "lora":
+            from peft import LoraConfig, get_peft_model
+
+            lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                              target_modules=cfg.lora_targets, bias="none")
+            encoder = get_peft_model(encoder, lora)
+        net = ClaimNet(encoder, encoder.config.hidden_size, cfg.dropout)
+        return cls(net, tokenizer, cfg, device)
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, *, device: str | None = None,
+                        batch_size: int = 64) -> ClaimDetector:
+        """Load ``default`` (the shipped model), ``accurate``, or a saved model folder; offline."""
+        from safetensors.torch import load_file
+
+        key = str(name_or_path) if name_or_path is not None else "default"
+        folder = SHIPPED.get(key, Path(key))
+        cfg_path = folder / CONFIG_NAME
+        if not cfg_path.exists():
+            hint = ("the shipped model is missing from this install; reinstall claimsift"
+                    if key in SHIPPED else "expected a folder written by save_pretrained or claimsift train")
+            raise ModelFolderError(f"{folder}: no {CONFIG_NAME} ({hint}).")
+        cfg = DetectorConfig.from_json(cfg_path)
+        for fname, digest in cfg.files.items():
+            fpath = folder / fname
+            if not fpath.exists():
+                raise ModelFolderError(f"{folder}: {fname} is missing")
+            verify_file(fpath, digest)
+        base = resolve_base(cfg.base)
+        if cfg.base_sha256 and base.sha256 and base.sha256 != cfg.base_sha256:
+            raise IntegrityError(
+                f"{folder} was trained on base {cfg.base} with sha256 {cfg.base_sha256}, but the installed "
+                f"base has {base.sha256}. Install the base the model card names."
+            )
+        encoder, tokenizer = _load_encoder(base)
+        if cfg.adapter == "lora":
+            from peft import PeftModel
+
+            encoder = PeftModel.from_pretrained(encoder, str(folder / ADAPTER_DIR)).merge_and_unload()
+        else:
+            encoder.load_state_dict(load_file(str(folder / ENCODER_NAME)))
+        net = ClaimNet(encoder, encoder.config.hidden_size, cfg.dropout)
+        missing, unexpected = net.load_state_dict(load_file(str(folder / HEADS_NAME)), strict=False)
+        bad = [k for k in missing if not k.startswith("encoder.")] + list(unexpected)
+        if bad:
+            raise ModelFolderError(f"{folder}/{HEADS_NAME}: head weights do not fit ({bad[:4]})")
+        return cls(net, tokenizer, cfg, device, batch_size)
+
+    def save_pretrained(self, path: str | os.PathLike, *, card: str | None = None) -> Path:
+        """Write config, weights (safetensors only) and model card; records every file's sha256."""
+        from safetensors.torch import save_file
+
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        files: list[str] = [HEADS_NAME]
+        heads = {k: v.detach().cpu().contiguous() for k, v in self.net.heads_state_dict().items()}
+        save_file(heads, str(folder / HEADS_NAME))
+        enc = self.net.encoder
+        if self.config.adapter == "lora" and hasattr(enc, "peft_config"):
+            enc.save_pretrained(str(folder / ADAPTER_DIR))
+            files += [f"{ADAPTER_DIR}/adapter_model.safetensors", f"{ADAPTER_DIR}/adapter_config.json"]
+        else:
+            state = {k: v.detach().cpu().contiguous() for k, v in enc.state_dict().items()}
+            save_file(state, str(folder / ENCODER_NAME))
+            files.append(ENCODER_NAME)
+            self.config = replace(self.config, adapter="full")
+        digests = {f: sha256_file(folder / f) for f in files}
+        self.config = replace(self.config, files=digests)
+        (folder / CONFIG_NAME).write_text(json.dumps(asdict(self.config), indent=2) + "\n", encoding="utf-8")
+        if card is not None:
+            (folder / "README.md").write_text(card, encoding="utf-8")
+        return folder
+
+    # ---- inference --------------------------------------------------------------------
+    def _forward_batches(self, sentences: list[str], contexts: list[str | None]):
+        """Yield (index, label_probs, tag_probs, named_prob, offsets, sentence_mask) per sentence."""
+        enc = encode(self.tokenizer, sentences, contexts, self.config.max_length)
+        order = sorted(range(len(sentences)), key=lambda k: len(enc["input_ids"][k]))
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
+        temp = self.config.temperature
+        dtype = torch.bfloat16 if self.device.type == "cuda" else None
+        with torch.inference_mode():
+            for b in range(0, len(order), self.batch_size):
+                idx = order[b:b + self.batch_size]
+                feats = [{k: enc[k][i] for k in keys + ["sentence_mask"]} for i in idx]
+                batch = self.tokenizer.pad([{k: f[k] for k in keys} for f in feats], return_tensors="pt")
+                width = batch["input_ids"].shape[1]
+                smask = torch.tensor([f["sentence_mask"] + [0] * (width - len(f["sentence_mask"]))
+                                      for f in feats])
+                inputs = {k: v.to(self.device) for k, v in batch.items()}
+                with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+                    out = self.net(sentence_mask=smask.to(self.device), **inputs)
+                probs = torch.softmax(out["label_logits"].float() / temp, -1).cpu()
+                tags = torch.softmax(out["tag_logits"].float(), -1).cpu()
+                named = torch.sigmoid(out["named_logits"].float()).cpu()
+                for row, i in enumerate(idx):
+                    n = len(enc["input_ids"][i])
+                    yield (i, probs[row].tolist(), tags[row, :n].tolist(), float(named[row]),
+                           enc["offset_mapping"][i], enc["sentence_mask"][i])
+
+    def classify_many(self, documents: Sequence[Sequence[str]]) -> list[Results]:
+        """Label the sentences of several documents at once (batched across documents)."""
+        flat: list[str] = []
+        contexts: list[str | None] = []
+        sep = self.tokenizer.sep_token or " "
+        for sents in documents:
+            flat.extend(sents)
+            contexts.extend(context_pairs(list(sents), self.config.context, sep))
+        rows: list = [None] * len(flat)
+        if flat:
+            for item in self._forward_batches(flat, contexts):
+                rows[item[0]] = item
+        out: list[Results] = []
+        pos = 0
+        for sents in documents:
+            out.append(self._assemble(list(sents), rows[pos:pos + len(sents)]))
+            pos += len(sents)
+        return out
+
+    def classify(self, sentences: Sequence[str]) -> Results:
+        """Label one document's sentences, given in order.
+
+        >>> det.classify(["Officials said the bridge would reopen.", "Share this story!"])  # doctest: +SKIP
+        """
+        return self.classify_many([sentences])[0]
+
+    def score(self, text: str) -> Results:
+        """Segment ``text`` and label every sentence; offsets index ``text``."""
+        return self.score_many([text])[0]
+
+    def score_many(self, texts: Iterable[str]) -> list[Results]:
+        """Segment and label several texts in one batched pass."""
+        spans = [segment(t) for t in texts]
+        labelled = self.classify_many([[s.text for s in sp] for sp in spans])
+        return [
+            Results(replace(r, start=s.start, end=s.end) for r, s in zip(res, sp, strict=True))
+            for res, sp in zip(labelled, spans, strict=True)
+        ]
+
+    def score_frame(self, texts_or_paths: Iterable[str | os.PathLike]):
+        """A pandas DataFrame, one row per sentence, for texts or file paths."""
+        import pandas as pd
+
+        from claimsift.model.readers import read_document
+
+        docs, texts = [], []
+        for k, item in enumerate(texts_or_paths):
+            if isinstance(item, os.PathLike) or (isinstance(item, str) and len(item) < 4096
+                                                  and "\n" not in item and Path(item).is_file()):
+                for doc in read_document(Path(item)):
+                    docs.append(doc.id)
+                    texts.append(doc.text)
+            else:
+                docs.append(f"text-{k}")
+                texts.append(str(item))
+        rows = []
+        for doc, res in zip(docs, self.score_many(texts), strict=True):
+            for r in res:
+                rows.append(flat_row(doc, r))
+        return pd.DataFrame(rows)
+
+    def predict_records(self, records: list[dict]) -> list[dict]:
+        """Predictions for annotated-sample records (grouped by ``doc``, in order): the eval contract."""
+        groups: dict[str, list[int]] = {}
+        for k, r in enumerate(records):
+            groups.setdefault(r["doc"], []).append(k)
+        ordered = [sorted(ix, key=lambda k: records[k]["i"]) for ix in groups.values()]
+        results = self.classify_many([[records[k]["text"] for k in ix] for ix in ordered])
+        out: list[dict] = [{}] * len(records)
+        for ix, res in zip(ordered, results, strict=True):
+            for k, r in zip(ix, res, strict=True):
+                a = r.attribution
+                out[k] = {
+                    "label": r.label,
+                    "scores": [r.scores[lab] for lab in LABELS],
+                    "speaker": a.speaker.text if a and a.speaker else None,
+                    "role": a.role.text if a and a.role else None,
+                    "cue": a.cue.text if a and a.cue else None,
+                    "named": a.named if a else None,
+                    "spans": {
+                        k2: ([f.start, f.end] if f is not None and f.start is not None else None)
+                        for k2, f in (("speaker", a.speaker if a else None), ("role", a.role if a else None),
+                                      ("cue", a.cue if a else None))
+                    },
+                }
+        return out
+
+    def _assemble(self, sentences: list[str], rows: list) -> Results:
+        results = Results()
+        last_speaker: tuple[Field, bool] | None = None
+        prev_label = None
+        for k, (text, row) in enumerate(zip(sentences, rows, strict=True)):
+            _, probs, tag_probs, named_p, offsets, smask = row
+            best = max(range(len(LABELS)), key=probs.__getitem__)
+            label = LABELS[best]
+            attribution = None
+            if Label(label).has_attribution:
+                spans = attr.decode_spans(text, offsets, smask, tag_probs)
+                fields = {kind: Field(text[sp[0]:sp[1]], sp[0], sp[1]) if sp else None
+                          for kind, sp in spans.items()}
+                speaker, named = fields["speaker"], named_p >= 0.5
+                continues = speaker is None and fields["cue"] is None and prev_label == label
+                if (attr.is_pronoun(speaker.text if speaker else None) or continues) and last_speaker:
+                    speaker = replace(last_speaker[0], start=None, end=None, from_context=True)
+                    named = last_speaker[1]
+                named = named and speaker is not None
+                attribution = Attribution(speaker, fields["role"], fields["cue"], named)
+                if speaker is not None and not attr.is_pronoun(speaker.text):
+                    last_speaker = (speaker, named)
+            results.append(SentenceResult(
+                text=text, start=0, end=len(text), label=label, confidence=probs[best],
+                scores=dict(zip(LABELS, probs, strict=True)), attribution=attribution, index=k,
+            ))
+            prev_label = label
+        return results
+
+
+def flat_row(doc: str, r: SentenceResult) -> dict:
+    """One flat dict per sentence (DataFrame and CSV rows)."""
+    a = r.attribution
+    return {
+        "doc": doc, "index": r.index, "start": r.start, "end": r.end, "text": r.text, "label": r.label,
+        "confidence": r.confidence,
+        **{f"p_{lab}": r.scores[lab] for lab in LABELS},
+        "speaker": a.speaker.text if a and a.speaker else None,
+        "role": a.role.text if a and a.role else None,
+        "cue": a.cue.text if a and a.cue else None,
+        "named": a.named if a else None,
+        "verify": r.verify,
+    }

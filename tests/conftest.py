@@ -1,0 +1,46 @@
+"""Tiny random-weight encoders so unit tests never touch real weights or the network."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+
+def make_tiny_base(folder):
+    """A 2-layer, 32-wide BERT with the packaged MiniLM tokenizer, saved as a base folder."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from claimsift.model.bases import resolve_base
+
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=64, max_position_embeddings=256)
+    BertModel(cfg).save_pretrained(folder, safe_serialization=True)
+    src = resolve_base("minilm", verify=False).path
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(src / name, folder / name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory):
+    return make_tiny_base(tmp_path_factory.mktemp("tiny-base"))
+
+
+@pytest.fixture()
+def tiny_detector(tiny_base):
+    from claimsift.model.detector import ClaimDetector
+
+    return ClaimDetector.new(str(tiny_base), device="cpu", adapter="full")
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_base, tmp_path_factory):
+    """A saved tiny detector folder, usable as ``--model`` on the command line."""
+    from claimsift.model.detector import ClaimDetector
+
+    folder = tmp_path_factory.mktemp("tiny-model") / "model"
+    ClaimDetector.new(str(tiny_base), device="cpu", adapter="full").save_pretrained(folder)
+    return folder

@@ -1,0 +1,141 @@
+import csv
+import io
+import json
+import zipfile
+
+import pytest
+
+from claimsift.cli import main
+
+DRAFT = ("Home > World\n\nDr. Anya Petrova, a geopolitical analyst at the Institute for Strategic Studies, "
+         "notes, \"The Miami talks are a gamble.\" She added that nobody should expect a deal.\n\n"
+         "Share your thoughts below!\n")
+
+
+@pytest.fixture()
+def drafts(tmp_path):
+    folder = tmp_path / "drafts"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text(DRAFT)
+    (folder / "b.md").write_text("# Heading\n\nPrices rose 3% on Monday. Officials said more rises may come.\n")
+    (folder / "sub" / "c.html").write_text("<html><body><h1>Title</h1><p>Mr Brown said it was over.</p>"
+                                           "<script>var x=1;</script></body></html>")
+    (folder / "d.jsonl").write_text(json.dumps({"id": "x1", "text": "Rain fell."}) + "\n"
+                                    + json.dumps({"id": "x2", "text": "Experts say so."}) + "\n")
+    import docx
+
+    doc = docx.Document()
+    doc.add_paragraph("Analysts believe the merger would create a giant.")
+    doc.save(folder / "e.docx")
+    return folder
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_score_a_folder_to_jsonl(drafts, tiny_model_dir, tmp_path):
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(drafts), "--model", str(tiny_model_dir), "--output", str(out)]) == 0
+    rows = read_jsonl(out)
+    docs = {r["doc"] for r in rows}
+    assert any(d.endswith("a.txt") for d in docs) and any(d.endswith("d.jsonl#x2") for d in docs)
+    assert any(d.endswith("c.html") for d in docs) and any(d.endswith("e.docx") for d in docs)
+    assert not any("var x" in r["text"] for r in rows)
+    first = rows[0]
+    assert {"doc", "index", "start", "end", "text", "label", "confidence", "scores", "attribution",
+            "verify"} <= set(first)
+    src = (drafts / "a.txt").read_text()
+    for r in (r for r in rows if r["doc"].endswith("a.txt")):
+        assert src[r["start"]:r["end"]] == r["text"]
+
+
+@pytest.mark.parametrize("fmt, check", [
+    ("csv", lambda s: "label" in next(csv.reader(io.StringIO(s)))),
+    ("html", lambda s: s.startswith("<!DOCTYPE html>") and "To verify" in s),
+    ("table", lambda s: "Prices rose" in s),
+])
+def test_other_formats(drafts, tiny_model_dir, tmp_path, fmt, check):
+    out = tmp_path / f"out.{fmt}"
+    assert main(["score", str(drafts / "b.md"), str(drafts / "a.txt"), "--model", str(tiny_model_dir),
+                 "--output", str(out)]) == 0
+    assert check(out.read_text())
+
+
+def test_stdin(tiny_model_dir, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("Prices rose. Analysts say they may fall."))
+    assert main(["score", "-", "--model", str(tiny_model_dir), "--format", "jsonl"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["text"] for line in lines] == ["Prices rose.", "Analysts say they may fall."]
+
+
+def test_bad_inputs_are_reported_and_the_rest_is_still_scored(drafts, tiny_model_dir, tmp_path, capsys):
+    (drafts / "empty.txt").write_text("")
+    (drafts / "binary.txt").write_bytes(b"\x00\x01\x02PNG\x00")
+    (drafts / "latin1.txt").write_bytes("Caf\xe9 prices rose.".encode("latin-1"))
+    (drafts / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    (drafts / "bad.jsonl").write_text("{not json\n")
+    (drafts / "french.txt").write_text("Le gouvernement a annoncé mardi une réforme des retraites " * 10)
+    big = drafts / "big.txt"
+    big.write_text("Prices rose. " * 2000)
+    out = tmp_path / "out.jsonl"
+    code = main(["score", str(drafts), "--model", str(tiny_model_dir), "--output", str(out),
+                 "--max-bytes", "20000"])
+    err = capsys.readouterr().err
+    assert code == 1
+    for name, why in [("empty.txt", "empty"), ("binary.txt", "binary"), ("latin1.txt", "UTF-8"),
+                      ("broken.docx", "docx"), ("bad.jsonl", "JSON"), ("french.txt", "English"),
+                      ("big.txt", "limit")]:
+        assert any(name in line and why in line for line in err.splitlines()), (name, err)
+    assert any(r["doc"].endswith("a.txt") for r in read_jsonl(out))
+
+
+def test_wrong_calls_exit_2(tiny_model_dir, tmp_path, capsys):
+    assert main(["score"]) == 2
+    assert main(["score", "x.txt", "--format", "pdf"]) == 2
+    assert main(["score", "x.txt", "--model", str(tmp_path)]) == 2
+    assert main(["score", "x.txt", "--resume", "--model", str(tiny_model_dir)]) == 2
+    assert main(["score", "x.txt", "--model", str(tiny_model_dir), "--output", str(tmp_path / "no/dir/o.jsonl")]) == 2
+    assert "claimsift.json" in capsys.readouterr().err
+
+
+def test_missing_file_is_a_per_input_failure(tiny_model_dir, drafts, tmp_path):
+    out = tmp_path / "o.jsonl"
+    assert main(["score", str(drafts / "a.txt"), str(tmp_path / "nope.txt"), "--model", str(tiny_model_dir),
+                 "--output", str(out)]) == 1
+    assert out.exists()
+
+
+def test_worklist_groups_people_and_marks_verified(drafts, tiny_model_dir, tmp_path):
+    verified = tmp_path / "verified.csv"
+    verified.write_text("speaker\nDr. Anya Petrova\n")
+    out = tmp_path / "worklist.csv"
+    code = main(["worklist", str(drafts), "--model", str(tiny_model_dir), "--output", str(out),
+                 "--verified", str(verified)])
+    assert code == 0
+    rows = list(csv.DictReader(out.open()))
+    assert all(set(r) >= {"speaker", "role", "status", "drafts", "count"} for r in rows)
+
+
+def test_resume_scores_only_what_is_missing(drafts, tiny_model_dir, tmp_path):
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(drafts), "--model", str(tiny_model_dir), "--output", str(out)]) == 0
+    full = out.read_text()
+    lines = full.splitlines(keepends=True)
+    # Simulate an interruption: a partial file with whole records, a cut-off line, no final file.
+    partial = tmp_path / "out.jsonl.partial"
+    partial.write_text("".join(lines[:3]) + lines[3][:10])
+    out.unlink()
+    assert main(["score", str(drafts), "--model", str(tiny_model_dir), "--output", str(out), "--resume"]) == 0
+    resumed = read_jsonl(out)
+    keys = [(r["doc"], r["index"]) for r in resumed]
+    assert len(keys) == len(set(keys)) == len(lines)
+    assert sorted(keys) == sorted((json.loads(x)["doc"], json.loads(x)["index"]) for x in lines)
+
+
+def test_docx_zip_without_document_part(tmp_path, tiny_model_dir, capsys):
+    bad = tmp_path / "x.docx"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("hello.txt", "hi")
+    assert main(["score", str(bad), "--model", str(tiny_model_dir)]) == 1
+    assert "x.docx" in capsys.readouterr().err

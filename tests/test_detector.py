@@ -1,0 +1,94 @@
+import json
+
+import pytest
+
+from claimsift import ClaimDetector, SentenceResult
+from claimsift.model.bases import IntegrityError
+from claimsift.model.detector import ModelFolderError
+from claimsift.model.labels import LABELS
+
+DRAFT = ('Dr. Anya Petrova, a geopolitical analyst at the Institute for Strategic Studies, notes, '
+         '"The Miami talks are a gamble."\n\nShare your thoughts below!\nPrices rose 3% on Monday.')
+
+
+def test_score_returns_frozen_results_with_offsets_into_the_input(tiny_detector):
+    results = tiny_detector.score(DRAFT)
+    assert [DRAFT[r.start:r.end] for r in results] == [r.text for r in results]
+    assert len(results) == 3
+    r = results[0]
+    assert isinstance(r, SentenceResult) and r.label in LABELS
+    assert set(r.scores) == set(LABELS) and abs(sum(r.scores.values()) - 1) < 1e-5
+    assert r.confidence == max(r.scores.values())
+    with pytest.raises(AttributeError):
+        r.label = "no_claim"
+    d = r.to_dict()
+    assert json.loads(json.dumps(d))["text"] == r.text and "verify" in d
+    assert "<table>" in results._repr_html_()
+
+
+def test_save_and_reload_give_identical_probabilities(tiny_detector, tmp_path):
+    before = tiny_detector.score(DRAFT)
+    tiny_detector.save_pretrained(tmp_path / "m")
+    after = ClaimDetector.from_pretrained(tmp_path / "m", device="cpu").score(DRAFT)
+    for a, b in zip(before, after, strict=True):
+        assert a.label == b.label
+        assert all(abs(a.scores[k] - b.scores[k]) < 1e-6 for k in LABELS)
+
+
+def test_lora_model_saves_only_the_adapter_and_heads(tiny_base, tmp_path):
+    det = ClaimDetector.new(str(tiny_base), device="cpu", adapter="lora", lora_r=4)
+    folder = det.save_pretrained(tmp_path / "lora")
+    assert (folder / "adapter" / "adapter_model.safetensors").exists()
+    assert not (folder / "encoder.safetensors").exists()
+    again = ClaimDetector.from_pretrained(folder, device="cpu")
+    assert again.config.adapter == "lora"
+    assert [r.label for r in again.score(DRAFT)] == [r.label for r in det.score(DRAFT)]
+
+
+def test_labels_do_not_depend_on_batch_size_or_order(tiny_detector):
+    sents = [f"Sentence number {k} says {'many words ' * (k % 7)}here." for k in range(40)]
+    tiny_detector.batch_size = 64
+    one = tiny_detector.classify(sents)
+    tiny_detector.batch_size = 3
+    other = tiny_detector.classify(sents)
+    for a, b in zip(one, other, strict=True):
+        assert all(abs(a.scores[k] - b.scores[k]) < 1e-6 for k in LABELS)
+    batched = tiny_detector.classify_many([sents[:20], sents[20:]])
+    assert [r.label for r in batched[0] + batched[1]] == [r.label for r in one]
+
+
+def test_corrupted_weights_are_refused(tiny_detector, tmp_path):
+    folder = tiny_detector.save_pretrained(tmp_path / "m")
+    with open(folder / "heads.safetensors", "r+b") as f:
+        f.seek(-4, 2)
+        f.write(b"\x00\x01\x02\x03")
+    with pytest.raises(IntegrityError, match="sha256"):
+        ClaimDetector.from_pretrained(folder, device="cpu")
+
+
+def test_a_model_folder_with_other_labels_is_refused(tiny_detector, tmp_path):
+    folder = tiny_detector.save_pretrained(tmp_path / "m")
+    cfg = json.loads((folder / "claimsift.json").read_text())
+    cfg["labels"] = ["fact", "opinion"]
+    (folder / "claimsift.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelFolderError, match="do not match"):
+        ClaimDetector.from_pretrained(folder, device="cpu")
+
+
+def test_not_a_model_folder_says_what_was_expected(tmp_path):
+    with pytest.raises(ModelFolderError, match="no claimsift.json"):
+        ClaimDetector.from_pretrained(tmp_path)
+
+
+def test_predict_records_follows_the_eval_contract(tiny_detector):
+    recs = [{"doc": "d", "i": i, "text": t} for i, t in enumerate(["A said so.", "It rained."])]
+    preds = tiny_detector.predict_records(recs)
+    assert len(preds) == 2 and all(p["label"] in LABELS and len(p["scores"]) == 5 for p in preds)
+
+
+def test_score_frame_reads_paths_and_texts(tiny_detector, tmp_path):
+    p = tmp_path / "draft.txt"
+    p.write_text("Prices rose. Analysts say they may fall.")
+    df = tiny_detector.score_frame([p, "Share this story!"])
+    assert list(df["doc"].unique()) == [str(p), "text-1"]
+    assert {"label", "confidence", "speaker", "verify", "p_speculation"} <= set(df.columns)

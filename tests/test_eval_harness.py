@@ -1,0 +1,221 @@
+import json
+
+import pytest
+from claimsift.data.samples import write_jsonl
+from claimsift.eval.agreement import agreement
+from claimsift.eval.compare import compare, evaluate_grid, write_comparison
+from claimsift.eval.external import eval_external, select_rows
+from claimsift.eval.harness import evaluate, run_eval, worst_errors
+from claimsift.model.labels import LABELS
+
+F, Q, S, E, N = LABELS
+
+
+class FakePredictor:
+    """Predicts from a text -> (label, confidence) table; the rest of the mass goes to no_claim,
+    or to reported_fact when the label is no_claim."""
+
+    def __init__(self, table, speaker=None):
+        self.table, self.speaker = table, speaker
+        self.seen = []
+
+    def predict_records(self, records):
+        self.seen.extend(records)
+        out = []
+        for r in records:
+            label, conf = self.table[r["text"]]
+            scores = [0.0] * 5
+            scores[LABELS.index(label)] = conf
+            scores[LABELS.index(N if label != N else F)] += 1 - conf
+            out.append({
+                "label": label, "scores": scores, "speaker": self.speaker, "role": None, "cue": "said",
+                "named": True, "spans": {"speaker": None, "role": None, "cue": None},
+            })
+        return out
+
+
+def _rec(doc, i, text, label, **kw):
+    return {"doc": doc, "i": i, "text": text, "label": label, "speaker": None, "role": None, "cue": None,
+            "named": None, **kw}
+
+
+RECORDS = [
+    _rec("a", 0, "A0.", F),
+    _rec("a", 1, "A1.", S),
+    _rec("a", 2, "A2.", Q, speaker="Ann", cue="said", named=True),
+    _rec("b", 0, "B0.", E, speaker="analysts", cue="say", named=False),
+    _rec("b", 1, "B1.", None),  # context only
+    _rec("b", 2, "B2.", N),
+]
+TABLE = {"A0.": (F, 0.9), "A1.": (F, 0.8), "A2.": (Q, 0.7), "B0.": (F, 0.6), "B1.": (F, 0.5),
+         "B2.": (N, 0.95)}
+
+
+def test_evaluate_figures_on_a_fake_predictor():
+    preds = FakePredictor(TABLE, speaker="Ann").predict_records(RECORDS)
+    report = evaluate(RECORDS, preds, n_resamples=200)
+    assert report.n_sentences == 5 and report.n_unscored == 1 and report.n_documents == 2
+    assert report.accuracy == pytest.approx(3 / 5)  # A1 and B0 wrong
+    assert report.costly_errors == {"speculation_as_fact": 1.0, "expert_claim_as_fact": 1.0,
+                                    "quote_as_fact": 0.0}
+    assert report.confusion[LABELS.index(S)][LABELS.index(F)] == 1
+    assert report.accuracy_ci[0] <= report.accuracy <= report.accuracy_ci[1]
+    assert report.attribution["speaker"]["exact"]["precision"] == 0.5  # "Ann" right, "Ann" for analysts wrong
+    assert report.attribution["named_accuracy"] == 0.5
+    assert [e.text for e in report.worst_errors] == ["A1.", "B0."]  # 0.8 before 0.6
+
+
+def test_worst_errors_carry_neighbouring_sentences_including_unlabelled_ones():
+    records = RECORDS[3:] + RECORDS[:3]  # document order in the list does not matter
+    preds = FakePredictor(TABLE).predict_records(records)
+    errors = worst_errors(records, preds, k=5)
+    b0 = next(e for e in errors if e.text == "B0.")
+    assert (b0.previous, b0.next) == (None, "B1.")
+    a1 = next(e for e in errors if e.text == "A1.")
+    assert (a1.gold, a1.predicted, a1.confidence) == (S, F, 0.8)
+    assert (a1.previous, a1.next) == ("A0.", "A2.")
+    assert len(worst_errors(records, preds, k=1)) == 1
+
+
+def test_evaluate_refuses_misaligned_or_unlabelled_input():
+    preds = FakePredictor(TABLE).predict_records(RECORDS)
+    with pytest.raises(ValueError, match="one prediction per record"):
+        evaluate(RECORDS, preds[:-1])
+    with pytest.raises(ValueError, match="no labelled sentences"):
+        evaluate([RECORDS[4]], preds[4:5])
+
+
+def test_run_eval_writes_report_files(tmp_path):
+    path = tmp_path / "gold.jsonl"
+    write_jsonl(RECORDS, path)
+    fake = FakePredictor(TABLE)
+    report = run_eval(path, fake, tmp_path / "out", n_resamples=50)
+    assert [r["text"] for r in fake.seen] == [r["text"] for r in RECORDS]  # context sentence included
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["confusion.png", "reliability.png", "report.json", "report.md"]
+    for png in ("confusion.png", "reliability.png"):
+        assert (tmp_path / "out" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert data["accuracy"] == report.accuracy and len(data["reliability"]) == 15
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "| macro-F1 |" in md and "speculation → reported_fact" in md
+
+
+def test_report_to_dict_is_strict_json():
+    preds = FakePredictor(TABLE).predict_records(RECORDS)
+    report = evaluate(RECORDS, preds, n_resamples=20)
+    text = json.dumps(report.to_dict(), allow_nan=False)
+    assert json.loads(text)["per_label"][S]["support"] == 1
+
+
+def test_run_eval_split_selection(tmp_path):
+    recs = [dict(r, split="dev" if r["doc"] == "a" else "test") for r in RECORDS]
+    report = run_eval(recs, FakePredictor(TABLE), split="dev", n_resamples=20)
+    assert report.n_sentences == 3
+    with pytest.raises(ValueError, match="splits present: \\['dev', 'test'\\]"):
+        run_eval(recs, FakePredictor(TABLE), split="hard")
+
+
+def test_agreement_on_two_small_files(tmp_path):
+    a = [_rec("d", i, f"S{i}.", lab) for i, lab in enumerate([N, N, S, S])]
+    b = [_rec("d", i, f"S{i}.", lab) for i, lab in enumerate([N, S, S, S])] + [_rec("e", 0, "X.", F)]
+    write_jsonl(a, tmp_path / "a.jsonl")
+    write_jsonl(b, tmp_path / "b.jsonl")
+    from claimsift.data.samples import read_samples
+
+    report = agreement(read_samples(tmp_path / "a.jsonl"), read_samples(tmp_path / "b.jsonl"))
+    assert (report.n_matched, report.n_only_a, report.n_only_b) == (4, 0, 1)
+    assert report.raw_agreement == 0.75
+    assert report.kappa == pytest.approx(0.5)  # worked by hand in test_eval_metrics
+    assert report.per_label_kappa[N] == pytest.approx(0.5)
+    assert report.confusion[LABELS.index(N)][LABELS.index(S)] == 1
+    assert json.loads(json.dumps(report.to_dict(), allow_nan=False))["per_label_kappa"][F] is None
+    assert "Cohen's kappa | 0.500" in report.to_markdown()
+
+
+def test_agreement_refuses_different_texts_under_one_key():
+    a = [_rec("d", 0, "One.", N)]
+    b = [_rec("d", 0, "Another.", N)]
+    with pytest.raises(ValueError, match="d#0"):
+        agreement(a, b)
+
+
+def _external_file(tmp_path):
+    rows = [
+        {"text": text, "source_label": source, "mapped_label": None, "id": str(n)}
+        for n, (text, source) in enumerate([
+            ("Some experts say it is the oldest.", "uncertain"),
+            ("It may have been built in 1200.", "uncertain"),
+            ("The bridge opened in 1932.", "certain"),
+            ("The bridge opened in 1932.", "certain"),
+            ("It is 40 metres long.", "certain"),
+        ])
+    ]
+    path = tmp_path / "conll2010_wikipedia_weasel.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_eval_external_binary_check_on_a_tiny_file(tmp_path):
+    from claimsift.eval.baselines import LexiconBaseline
+
+    path = _external_file(tmp_path)
+    report = eval_external("conll2010", tmp_path, LexiconBaseline())  # the folder works too
+    assert (report.n_rows, report.n_duplicates, report.n_evaluated) == (5, 1, 4)
+    assert report.binary["precision"] == 1.0 and report.binary["recall"] == 1.0
+    assert report.binary["auroc"] == 1.0
+    assert report.distribution["certain"]["reported_fact"] == 1.0
+    assert report.silver is None
+    limited = eval_external("conll2010", path, LexiconBaseline(), limit=2, seed=1)
+    assert limited.n_evaluated == 2
+    assert "each sentence is scored without context" in limited.to_markdown().lower()
+
+
+def test_eval_external_silver_labels(tmp_path):
+    rows = [
+        {"text": "Ann Lee said it rained.", "source_label": "x", "mapped_label": Q, "id": "1"},
+        {"text": "It rained on Monday.", "source_label": "y", "mapped_label": F, "id": "2"},
+        {"text": "It might rain.", "source_label": "z", "mapped_label": None, "id": "3"},
+    ]
+    path = tmp_path / "mpqa.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    from claimsift.eval.baselines import LexiconBaseline
+
+    report = eval_external("mpqa", path, LexiconBaseline())
+    assert report.silver["n"] == 2 and report.silver["labels"] == [F, Q]
+    assert report.silver["macro_f1"] == 1.0 and report.binary is None
+    assert set(report.distribution) == {F, Q, "null"}
+
+
+def test_eval_external_errors_name_the_problem(tmp_path):
+    from claimsift.eval.baselines import LexiconBaseline
+
+    with pytest.raises(ValueError, match="unknown external set"):
+        eval_external("nope", tmp_path, LexiconBaseline())
+    with pytest.raises(FileNotFoundError, match="conll2010_wikipedia_weasel.jsonl"):
+        eval_external("conll2010", tmp_path, LexiconBaseline())
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "x"}\n')
+    with pytest.raises(ValueError, match="bad.jsonl:1: missing field"):
+        eval_external("szeged", bad, LexiconBaseline())
+
+
+def test_select_rows_sample_is_seeded():
+    rows = [{"text": f"s{k}"} for k in range(50)]
+    assert select_rows(rows, 10, 3) == select_rows(rows, 10, 3)
+    assert select_rows(rows, 10, 3) != select_rows(rows, 10, 4)
+
+
+def test_compare_table_and_files(tmp_path):
+    splits = {"dev": [r for r in RECORDS if r["doc"] == "a"], "test": [r for r in RECORDS if r["doc"] == "b"]}
+    predictors = {"fake": FakePredictor(TABLE), "all-fact": FakePredictor(dict.fromkeys(TABLE, (F, 1.0)))}
+    table = compare(predictors, splits, n_resamples=20)
+    rows = table.strip().splitlines()
+    assert len(rows) == 2 + 4
+    assert rows[2].startswith("| dev | fake | 3 | 0.667 |")
+    reports = evaluate_grid(predictors, splits, n_resamples=20)
+    path = write_comparison(reports, tmp_path, notes="Fitted on nothing.")
+    assert "Fitted on nothing." in path.read_text()
+    assert (tmp_path / "confusion_test_all-fact.png").exists()
+    figures = json.loads((tmp_path / "comparison.json").read_text())
+    assert "worst_errors" not in figures["dev/fake"]

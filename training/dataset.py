@@ -1,0 +1,82 @@
+"""Annotated records -> model features (a ``datasets.Dataset``) and the padding collator."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from claimsift.data.samples import group_documents
+from claimsift.model.features import context_pairs, encode, tag_ids
+from claimsift.model.labels import LABEL2ID, LABELS
+
+SOURCE_IDS = {"corpus": 0, "wikinews": 1, "extra": 2}
+
+
+def build_features(records: list[dict], tokenizer, *, context: str, max_length: int, weight: float = 1.0,
+                   source: str = "corpus", soft: dict | None = None):
+    """One feature row per sentence, with its neighbours as context (all sentences of a doc are
+    encoded, so unlabelled ones still serve as context; their label is -100)."""
+    from datasets import Dataset
+
+    rows = []
+    sep = tokenizer.sep_token or " "
+    for doc, sentences in group_documents(records).items():
+        texts = [r["text"] for r in sentences]
+        enc = encode(tokenizer, texts, context_pairs(texts, context, sep), max_length)
+        for k, r in enumerate(sentences):
+            label = LABEL2ID[r["label"]] if r.get("label") else -100
+            teacher = (soft or {}).get((doc, r["i"]))
+            rows.append({
+                "input_ids": enc["input_ids"][k],
+                "attention_mask": enc["attention_mask"][k],
+                **({"token_type_ids": enc["token_type_ids"][k]} if "token_type_ids" in enc else {}),
+                "sentence_mask": enc["sentence_mask"][k],
+                "tags": tag_ids(enc["offset_mapping"][k], enc["sentence_mask"][k], r.get("spans") or {})
+                if label != -100 else [-100] * len(enc["input_ids"][k]),
+                "labels": label,
+                "named": -1 if r.get("named") is None else int(bool(r["named"])),
+                "weight": float(weight),
+                "source_id": SOURCE_IDS[source],
+                "soft": list(teacher) if teacher is not None else [math.nan] * len(LABELS),
+            })
+    return Dataset.from_list(rows)
+
+
+class Collator:
+    """Pads token-level fields per batch; stacks sentence-level ones."""
+
+    def __init__(self, pad_token_id: int):
+        self.pad = pad_token_id
+
+    def __call__(self, features: list[dict]) -> dict:
+        width = max(len(f["input_ids"]) for f in features)
+
+        def pad(key, value):
+            return torch.tensor([f[key] + [value] * (width - len(f[key])) for f in features])
+
+        batch = {
+            "input_ids": pad("input_ids", self.pad),
+            "attention_mask": pad("attention_mask", 0),
+            "sentence_mask": pad("sentence_mask", 0),
+            "tags": pad("tags", -100),
+            "labels": torch.tensor([f["labels"] for f in features]),
+            "named": torch.tensor([f["named"] for f in features]),
+            "weight": torch.tensor([f["weight"] for f in features], dtype=torch.float),
+            "source_id": torch.tensor([f["source_id"] for f in features]),
+            "soft": torch.tensor([f["soft"] for f in features], dtype=torch.float),
+        }
+        if "token_type_ids" in features[0]:
+            batch["token_type_ids"] = pad("token_type_ids", 0)
+        return batch
+
+
+def class_weights(records: list[dict], scheme: str) -> torch.Tensor | None:
+    """Per-label loss weights from label frequencies (normalised to mean 1)."""
+    if scheme == "none":
+        return None
+    counts = torch.tensor([sum(r.get("label") == lab for r in records) for lab in LABELS], dtype=torch.float)
+    w = 1.0 / counts.clamp(min=1.0)
+    if scheme == "sqrt":
+        w = w.sqrt()
+    return w * len(LABELS) / w.sum()
