@@ -87,6 +87,17 @@ def _load_detector(args):
         return None
 
 
+def _start(args):
+    """Load the model and open the inputs: (detector, outcome, inputs, documents), or None."""
+    from claimsift.scoring import BatchOutcome
+
+    det = _load_detector(args)
+    if det is None:
+        return None
+    outcome = BatchOutcome()
+    return (det, outcome, *_documents(args, outcome))
+
+
 def _documents(args, outcome):
     from claimsift.model.readers import expand_paths
     from claimsift.scoring import iter_documents
@@ -120,7 +131,7 @@ def _finish(outcome) -> int:
 
 def cmd_score(args) -> int:
     from claimsift.model.report import render_html, render_table, to_csv
-    from claimsift.scoring import BatchOutcome, rows_of, score_all, score_to_jsonl
+    from claimsift.scoring import rows_of, score_all, score_to_jsonl
 
     fmt = _fmt(args)
     if args.resume and (fmt != "jsonl" or args.output is None):
@@ -129,11 +140,10 @@ def cmd_score(args) -> int:
     if args.output is not None and not args.output.parent.exists():
         print(f"claimsift: error: {args.output.parent}: output folder does not exist", file=sys.stderr)
         return BAD_CALL
-    det = _load_detector(args)
-    if det is None:
+    started = _start(args)
+    if started is None:
         return BAD_CALL
-    outcome = BatchOutcome()
-    inputs, docs = _documents(args, outcome)
+    det, outcome, inputs, docs = started
     bar = _progress(len(inputs))
     try:
         if fmt == "jsonl":
@@ -174,7 +184,7 @@ def _write(path: Path | None, text: str) -> None:
 
 def cmd_worklist(args) -> int:
     from claimsift.model.report import to_csv, worklist_rows
-    from claimsift.scoring import BatchOutcome, score_all
+    from claimsift.scoring import score_all
 
     verified: set[str] = set()
     if args.verified is not None:
@@ -188,11 +198,10 @@ def cmd_worklist(args) -> int:
         except OSError as e:
             print(f"claimsift: error: {args.verified}: cannot read ({e.strerror})", file=sys.stderr)
             return BAD_CALL
-    det = _load_detector(args)
-    if det is None:
+    started = _start(args)
+    if started is None:
         return BAD_CALL
-    outcome = BatchOutcome()
-    inputs, docs = _documents(args, outcome)
+    det, outcome, inputs, docs = started
     scored = score_all(det, docs, outcome, progress=_progress(len(inputs)))
     try:
         _write(args.output, to_csv(worklist_rows([(d.id, r) for d, r in scored], verified)))

@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from claimsift.model.jsonl import json_objects
 from claimsift.model.labels import LABELS, SPAN_KINDS
 
 REQUIRED = ("doc", "i", "text", "label")
@@ -78,15 +79,7 @@ def read_samples(path: str | os.PathLike, *, allow_null_label: bool = False) -> 
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as e:
         raise SampleError(f"{path}: cannot read ({e}); expected a UTF-8 JSON Lines file") from e
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise SampleError(f"{path}:{n}: not valid JSON ({e.msg})") from e
-        if not isinstance(rec, dict):
-            raise SampleError(f"{path}:{n}: each line must be a JSON object")
+    for n, rec in json_objects(lines, str(path), SampleError):
         records.append(normalise(rec, f"{path}:{n}", allow_null_label=allow_null_label))
     order = {d: k for k, d in enumerate(dict.fromkeys(r["doc"] for r in records))}
     return sorted(records, key=lambda r: (order[r["doc"]], r["i"]))

@@ -42,7 +42,6 @@ def _sentences(n: int) -> tuple[list[list[str]], list[str]]:
 
 def _run_detector(model: str, n: int, device: str | None, quantize: bool, queue) -> None:
     import torch
-
     from claimsift.data.corpus import load_records
     from claimsift.model.detector import ClaimDetector
     from claimsift.training.train import evaluate_splits
@@ -63,10 +62,9 @@ def _run_detector(model: str, n: int, device: str | None, quantize: bool, queue)
 
 def _run_pipeline(model: str, n: int, device: str | None, queue) -> None:
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
-
     from claimsift.model.bases import resolve_base
     from claimsift.model.detector import SHIPPED, DetectorConfig
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
     cfg = DetectorConfig.from_json(Path(SHIPPED.get(model, model)) / "claimsift.json")
     base = resolve_base(cfg.base)

@@ -23,7 +23,6 @@ Files are read from a path and never copied. Texts are deduplicated (first row w
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections import Counter
@@ -36,6 +35,7 @@ from claimsift.data.samples import normalise
 from claimsift.eval import metrics
 from claimsift.eval.predictors import Predictor, predict
 from claimsift.eval.render import confusion_table, fmt, json_safe
+from claimsift.model.jsonl import json_objects
 from claimsift.model.labels import LABELS, Label
 
 logger = logging.getLogger(__name__)
@@ -177,13 +177,7 @@ def read_external(path: str | os.PathLike) -> list[dict]:
     """Rows of a converted file (``text``, ``source_label``, ``mapped_label``, ``id``), checked."""
     rows = []
     with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{n}: not valid JSON ({e.msg})") from e
+        for n, row in json_objects(f, str(path), ValueError):
             missing = [k for k in ("text", "source_label", "mapped_label") if k not in row]
             if missing:
                 raise ValueError(

@@ -66,3 +66,22 @@ def _run(tokens: list[int], probs, b: int, i: int) -> tuple[int, int, float]:
 
 def is_pronoun(speaker: str | None) -> bool:
     return speaker is not None and speaker.strip().lower() in PRONOUNS
+
+
+_PRONOUN_WORD = re.compile(r"\b(he|she|they|his|her|their)\b", re.I)
+
+
+def needs_context(text: str, speaker: str | None, has_cue: bool, label: str) -> bool:
+    """Should the speaker come from earlier sentences? Pronoun speakers, and quote continuations.
+
+    >>> needs_context('"It was hard," she added.', None, True, "attributed_quote")
+    True
+    >>> needs_context("Reportedly, talks stalled.", None, True, "unverifiable_expert_claim")
+    False
+    """
+    if speaker is not None and not is_pronoun(speaker):
+        return False
+    if speaker is not None or _PRONOUN_WORD.search(text):
+        return True
+    # No pronoun and no cue: a quote's continuation sentence ("It took years.")
+    return not has_cue and (label == "attributed_quote" or text.lstrip()[:1] in "\"“'‘")

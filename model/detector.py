@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
-
 from claimsift.model import attribution as attr
 from claimsift.model.bases import Base, IntegrityError, resolve_base, sha256_file, verify_file
 from claimsift.model.features import CONTEXT_MODES, context_pairs, encode
@@ -274,7 +273,6 @@ class ClaimDetector:
     def score_frame(self, texts_or_paths: Iterable[str | os.PathLike]):
         """A pandas DataFrame, one row per sentence, for texts or file paths."""
         import pandas as pd
-
         from claimsift.model.readers import read_document
 
         docs, texts = [], []
@@ -292,6 +290,29 @@ class ClaimDetector:
             for r in res:
                 rows.append(flat_row(doc, r))
         return pd.DataFrame(rows)
+
+    def map_batch(self, batch: dict[str, list], text_column: str = "text", doc_column: str | None = None
+                  ) -> dict[str, list]:
+        """Columns for ``datasets.Dataset.map(det.map_batch, batched=True)``.
+
+        Rows sharing ``doc_column`` (consecutive, in order) are one document, so they give each
+        other context; without it each row stands alone. Adds ``label``, ``confidence`` and
+        ``p_<label>`` columns.
+
+        >>> ds = ds.map(det.map_batch, batched=True, batch_size=256)   # doctest: +SKIP
+        """
+        texts = batch[text_column]
+        keys = batch[doc_column] if doc_column else list(range(len(texts)))
+        docs: list[list[str]] = []
+        for k, text in enumerate(texts):
+            if k == 0 or keys[k] != keys[k - 1]:
+                docs.append([])
+            docs[-1].append(text)
+        flat = [r for res in self.classify_many(docs) for r in res]
+        out: dict[str, list] = {"label": [r.label for r in flat], "confidence": [r.confidence for r in flat]}
+        for lab in LABELS:
+            out[f"p_{lab}"] = [r.scores[lab] for r in flat]
+        return out
 
     def predict_records(self, records: list[dict]) -> list[dict]:
         """Predictions for annotated-sample records (grouped by ``doc``, in order): the eval contract."""
@@ -321,8 +342,7 @@ class ClaimDetector:
 
     def _assemble(self, sentences: list[str], rows: list) -> Results:
         results = Results()
-        last_speaker: tuple[Field, bool] | None = None
-        prev_label = None
+        last_speaker: tuple[Field, bool, int] | None = None  # (speaker, named, sentence index)
         for k, (text, row) in enumerate(zip(sentences, rows, strict=True)):
             _, probs, tag_probs, named_p, offsets, smask = row
             best = max(range(len(LABELS)), key=probs.__getitem__)
@@ -333,19 +353,18 @@ class ClaimDetector:
                 fields = {kind: Field(text[sp[0]:sp[1]], sp[0], sp[1]) if sp else None
                           for kind, sp in spans.items()}
                 speaker, named = fields["speaker"], named_p >= 0.5
-                continues = speaker is None and fields["cue"] is None and prev_label == label
-                if (attr.is_pronoun(speaker.text if speaker else None) or continues) and last_speaker:
+                if last_speaker and k - last_speaker[2] <= 3 and attr.needs_context(
+                        text, speaker.text if speaker else None, fields["cue"] is not None, label):
                     speaker = replace(last_speaker[0], start=None, end=None, from_context=True)
                     named = last_speaker[1]
                 named = named and speaker is not None
                 attribution = Attribution(speaker, fields["role"], fields["cue"], named)
-                if speaker is not None and not attr.is_pronoun(speaker.text):
-                    last_speaker = (speaker, named)
+                if speaker is not None:
+                    last_speaker = (speaker, named, k)
             results.append(SentenceResult(
                 text=text, start=0, end=len(text), label=label, confidence=probs[best],
                 scores=dict(zip(LABELS, probs, strict=True)), attribution=attribution, index=k,
             ))
-            prev_label = label
         return results
 
 

@@ -7,9 +7,8 @@ Tensors stay inside this module and :mod:`claimsift.model.detector`.
 from __future__ import annotations
 
 import torch
-from torch import nn
-
 from claimsift.model.labels import LABELS, TAGS
+from torch import nn
 
 
 class ClaimNet(nn.Module):

@@ -12,10 +12,11 @@ batch can report it and go on with the other files.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from claimsift.model.jsonl import json_objects
 
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".jsonl")
 DEFAULT_MAX_BYTES = 10_000_000
@@ -27,7 +28,7 @@ _FUNCTION_WORDS = {
 _FOREIGN_WORDS = {
     "le", "la", "les", "des", "et", "une", "est", "du", "dans", "pour", "qui", "pas", "sur", "der", "die", "und",
     "das", "ist", "nicht", "mit", "den", "von", "el", "los", "las", "que", "por", "una", "del", "para", "con",
-    "il", "di", "che", "della", "sono", "het", "een", "niet", "voor", "og", "och", "att", "och", "não", "os",
+    "il", "di", "che", "della", "sono", "het", "een", "niet", "voor", "og", "och", "att", "não", "os",
 }
 
 
@@ -134,14 +135,9 @@ def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, english_onl
     if suffix != ".jsonl":
         return [Document(str(path), _check_text(str(path), text, english_only))]
     docs = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(f"{path}:{n}: not valid JSON ({e.msg}); each line must be {{\"id\", \"text\"}}") from e
-        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+    hint = '; each line must be {"id": ..., "text": ...}'
+    for n, obj in json_objects(text.splitlines(), str(path), InputError, hint):
+        if not isinstance(obj.get("text"), str):
             raise InputError(f"{path}:{n}: each line must be an object with a string \"text\" (and an \"id\")")
         doc_id = f"{path}#{obj.get('id', n)}"
         docs.append(Document(doc_id, _check_text(doc_id, obj["text"], english_only)))

@@ -10,9 +10,8 @@ import pytest
 def make_tiny_base(folder):
     """A 2-layer, 32-wide BERT with the packaged MiniLM tokenizer, saved as a base folder."""
     import torch
-    from transformers import BertConfig, BertModel
-
     from claimsift.model.bases import resolve_base
+    from transformers import BertConfig, BertModel
 
     torch.manual_seed(0)
     cfg = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,

@@ -2,7 +2,6 @@ import json
 from collections import Counter
 
 import pytest
-
 from claimsift.data.authoring import FormatError, document_text, parse_text
 from claimsift.data.corpus import corpus_split, load_corpus, load_records
 from claimsift.data.samples import SampleError, read_samples

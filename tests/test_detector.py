@@ -1,11 +1,11 @@
 import json
 
 import pytest
-
-from claimsift import ClaimDetector, SentenceResult
 from claimsift.model.bases import IntegrityError
 from claimsift.model.detector import ModelFolderError
 from claimsift.model.labels import LABELS
+
+from claimsift import ClaimDetector, SentenceResult
 
 DRAFT = ('Dr. Anya Petrova, a geopolitical analyst at the Institute for Strategic Studies, notes, '
          '"The Miami talks are a gamble."\n\nShare your thoughts below!\nPrices rose 3% on Monday.')

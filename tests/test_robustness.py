@@ -4,14 +4,14 @@ import json
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from claimsift.cli import main
 from claimsift.model.attribution import decode_spans
 from claimsift.model.labels import TAGS
 from claimsift.model.readers import InputError, read_document
 from claimsift.model.segment import segment
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from claimsift.cli import main
 
 PATHOLOGICAL = {
     "one sentence": "word " * 200_000,

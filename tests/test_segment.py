@@ -1,8 +1,7 @@
 import pytest
+from claimsift.model.segment import segment
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from claimsift.model.segment import segment
 
 
 def texts(text):

@@ -1,10 +1,10 @@
 import json
 
 import pytest
-
-from claimsift import ClaimDetector
 from claimsift.data.samples import write_jsonl
 from claimsift.training.config import TrainConfig
+
+from claimsift import ClaimDetector
 
 SENTENCES = [
     ("Share your thoughts in the comments below!", "no_claim", None, None),

@@ -69,7 +69,7 @@ Generated {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by `claims
 {_table(metrics.get('eval', {}))}
 
 ## Training
-- Time: {metrics.get('train_seconds')} s on {hw.get('device')} ({hw.get('gpu') or f"{hw.get('cpu_threads')} CPU threads"}),
+- Time: {metrics.get('train_seconds')} s on {hw.get('device')} ({hw.get('gpu') or f"{hw.get('cpu_threads')} threads"}),
   {hw.get('platform')}, torch {hw.get('torch')}
 - Resolved config:
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import torch
-
 from claimsift.data.samples import group_documents
 from claimsift.model.features import context_pairs, encode, tag_ids
 from claimsift.model.labels import LABEL2ID, LABELS

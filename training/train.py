@@ -15,8 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
-
 from claimsift.data.corpus import load_records, load_wikinews
 from claimsift.data.samples import read_samples
 from claimsift.model.detector import ClaimDetector
@@ -24,6 +22,7 @@ from claimsift.model.labels import LABELS
 from claimsift.model.network import multitask_loss
 from claimsift.training.config import TrainConfig
 from claimsift.training.dataset import Collator, build_features, class_weights
+from torch import nn
 
 logger = logging.getLogger(__name__)
 
@@ -142,9 +141,8 @@ def evaluate_splits(det: ClaimDetector, splits: dict[str, list[dict]]) -> dict[s
 
 def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None) -> tuple[ClaimDetector, dict]:
     """Train, select the best checkpoint on dev, calibrate, save; returns the detector and metrics."""
-    from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
-
     from claimsift.training.card import model_card
+    from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
     set_seed(cfg.seed)
     started = time.time()
@@ -171,7 +169,8 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
         eval_strategy=strategy, save_strategy=strategy, eval_steps=cfg.eval_steps, save_steps=cfg.eval_steps,
         load_best_model_at_end=True, metric_for_best_model="selection_f1", greater_is_better=True,
         save_total_limit=2, label_names=["labels", "source_id"], remove_unused_columns=False,
-        logging_steps=50, report_to=[], seed=cfg.seed, train_sampling_strategy="group_by_length", data_seed=cfg.seed, dataloader_num_workers=0,
+        logging_steps=50, report_to=[], seed=cfg.seed, data_seed=cfg.seed, dataloader_num_workers=0,
+        train_sampling_strategy="group_by_length",  # less padding: similar lengths batch together
         disable_tqdm=False,
     )
     trainer = Trainer(

@@ -1,0 +1,34 @@
+"""Scale-out: the detector inside ``datasets.Dataset.map`` and in several processes."""
+
+import multiprocessing as mp
+
+from claimsift import ClaimDetector
+
+SENTENCES = ["Prices rose 3% on Monday.", "Analysts say they may fall.", "Share this story!",
+             "Mayor Ruth Ong said the plan was sound.", "It could rain tomorrow.", "The court ruled on Friday."]
+
+
+def _score(args):
+    folder, texts = args
+    det = ClaimDetector.from_pretrained(folder, device="cpu")
+    return [r.label for r in det.classify(texts)], [r.confidence for r in det.classify(texts)]
+
+
+def test_dataset_map_batched_matches_classify(tiny_model_dir):
+    from datasets import Dataset
+
+    det = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu")
+    ds = Dataset.from_dict({"text": SENTENCES, "doc": ["a"] * 3 + ["b"] * 3})
+    mapped = ds.map(det.map_batch, batched=True, batch_size=3, fn_kwargs={"doc_column": "doc"})
+    direct = det.classify(SENTENCES[:3]) + det.classify(SENTENCES[3:])
+    assert mapped["label"] == [r.label for r in direct]
+    assert all(abs(a - r.confidence) < 1e-6 for a, r in zip(mapped["confidence"], direct, strict=True))
+
+
+def test_several_processes_give_the_same_results(tiny_model_dir):
+    jobs = [(str(tiny_model_dir), SENTENCES)] * 2
+    with mp.get_context("spawn").Pool(2) as pool:
+        (labels_a, conf_a), (labels_b, conf_b) = pool.map(_score, jobs)
+    here = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu").classify(SENTENCES)
+    assert labels_a == labels_b == [r.label for r in here]
+    assert all(abs(a - b) < 1e-6 for a, b in zip(conf_a, conf_b, strict=True))
