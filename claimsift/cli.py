@@ -30,6 +30,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-non-english", action="store_true", help="score drafts that do not look English")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    p.add_argument("--quantize", action="store_true", help="CPU: dynamic int8 (faster; see eval/results/speed.md)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default=None, help="default: from --output's suffix, else table")
     p.add_argument("--output", "-o", type=Path, default=None)
     p.add_argument("--resume", action="store_true", help="continue an interrupted --output run (JSONL)")
+    p.add_argument("--flush-every", type=int, default=2000, metavar="N",
+                   help="JSONL: write and sync finished documents every N sentences (default 2000)")
 
     p = sub.add_parser("worklist", help="every speaker and expert to verify, grouped by person")
     _add_input_options(p)
@@ -81,7 +84,8 @@ def _load_detector(args):
     from claimsift.model.detector import ClaimDetector, ModelFolderError
 
     try:
-        return ClaimDetector.from_pretrained(args.model, device=args.device, batch_size=args.batch_size)
+        return ClaimDetector.from_pretrained(args.model, device=args.device, batch_size=args.batch_size,
+                                             quantize=args.quantize)
     except (ModelFolderError, BaseNotFoundError, IntegrityError) as e:
         print(f"claimsift: error: {e}", file=sys.stderr)
         return None
@@ -147,7 +151,8 @@ def cmd_score(args) -> int:
     bar = _progress(len(inputs))
     try:
         if fmt == "jsonl":
-            score_to_jsonl(det, docs, args.output, outcome, resume=args.resume, progress=bar)
+            score_to_jsonl(det, docs, args.output, outcome, resume=args.resume, progress=bar,
+                           chunk_sentences=args.flush_every)
         else:
             scored = score_all(det, docs, outcome, progress=bar)
             if fmt == "html":

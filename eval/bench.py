@@ -46,9 +46,7 @@ def _run_detector(model: str, n: int, device: str | None, quantize: bool, queue)
     from claimsift.model.detector import ClaimDetector
     from claimsift.training.train import evaluate_splits
 
-    det = ClaimDetector.from_pretrained(model, device=device, batch_size=128)
-    if quantize:
-        det.net = torch.ao.quantization.quantize_dynamic(det.net, {torch.nn.Linear}, dtype=torch.qint8)
+    det = ClaimDetector.from_pretrained(model, device=device, batch_size=128, quantize=quantize)
     docs, flat = _sentences(n)
     det.classify_many(docs[:2])  # warm-up
     start = time.perf_counter()

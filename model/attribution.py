@@ -23,45 +23,80 @@ def _widen(text: str, s: int, e: int) -> tuple[int, int]:
         s -= 1
     while e < len(text) and _WORD_CHAR.match(text[e]) and _WORD_CHAR.match(text[e - 1]):
         e += 1
-    while e > s and text[e - 1] in ",;:.":
-        e -= 1
     return s, e
 
 
 def decode_spans(text: str, offsets, sentence_mask, probs) -> dict[str, tuple[int, int, float] | None]:
     """Best (start, end, score) per span kind from per-token tag probabilities.
 
-    A span starts at a token whose best tag is B-kind (or I-kind after a non-kind token) and
-    runs while the best tag is I-kind; the run with the highest mean probability wins.
+    Subword tokens vote per word (their B+I probabilities are averaged), so a word is never cut
+    between two kinds; a span is a run of consecutive words of one kind, split where a word looks
+    more like a beginning (B) than an inside (I). The run with the highest mean probability wins.
     """
-    best_tags = [max(range(len(p)), key=p.__getitem__) for p in probs]
+    words = _words(text, offsets, sentence_mask)
     out: dict[str, tuple[int, int, float] | None] = {}
+    kinds = ("O",) + SPAN_KINDS
+    scored = []  # per word: (start, end, kind, kind score, begins)
+    for s, e, toks in words:
+        p = {k: sum(_kind_prob(probs[t], k) for t in toks) / len(toks) for k in kinds}
+        kind = max(kinds, key=p.__getitem__)
+        begins = kind != "O" and probs[toks[0]][TAGS.index(f"B-{kind}")] > probs[toks[0]][TAGS.index(f"I-{kind}")]
+        scored.append((s, e, kind, p[kind], begins))
     for kind in SPAN_KINDS:
-        b, i = TAGS.index(f"B-{kind}"), TAGS.index(f"I-{kind}")
-        runs: list[tuple[int, int, float]] = []
-        cur: list[int] = []
-        for t, tag in enumerate(best_tags + [0]):
-            inside = t < len(best_tags) and sentence_mask[t] and offsets[t][1] > offsets[t][0]
-            if inside and tag in (b, i):
-                if tag == b and cur:
-                    runs.append(_run(cur, probs, b, i))
-                    cur = []
-                cur.append(t)
-            elif cur:
-                runs.append(_run(cur, probs, b, i))
-                cur = []
+        runs: list[list[tuple]] = []
+        prev_kind = None
+        for w in scored:
+            if w[2] == kind:
+                if prev_kind != kind or w[4]:
+                    runs.append([])
+                runs[-1].append(w)
+            prev_kind = w[2]
         if not runs:
             out[kind] = None
             continue
-        first, last, score = max(runs, key=lambda r: r[2])
-        s, e = _widen(text, offsets[first][0], offsets[last][1])
-        out[kind] = (s, e, score) if e > s else None
+        best = max(runs, key=lambda r: sum(w[3] for w in r) / len(r))
+        s, e = _trim(text, best[0][0], best[-1][1])
+        if kind == "speaker":
+            s = _with_title(text, s)
+        out[kind] = (s, e, sum(w[3] for w in best) / len(best)) if e > s else None
     return out
 
 
-def _run(tokens: list[int], probs, b: int, i: int) -> tuple[int, int, float]:
-    score = sum(probs[t][b] + probs[t][i] for t in tokens) / len(tokens)
-    return tokens[0], tokens[-1], score
+def _kind_prob(p, kind: str) -> float:
+    return p[0] if kind == "O" else p[TAGS.index(f"B-{kind}")] + p[TAGS.index(f"I-{kind}")]
+
+
+def _words(text: str, offsets, sentence_mask) -> list[tuple[int, int, list[int]]]:
+    """Group the sentence's tokens into words: (start, end, token indices)."""
+    words: list[tuple[int, int, list[int]]] = []
+    for t, ((a, b), m) in enumerate(zip(offsets, sentence_mask, strict=False)):
+        if not m or b <= a:
+            continue
+        a, b = _widen(text, a, b)
+        if words and a < words[-1][1]:
+            words[-1] = (words[-1][0], max(b, words[-1][1]), words[-1][2] + [t])
+        else:
+            words.append((a, b, [t]))
+    return words
+
+
+_TITLE_BEFORE = re.compile(
+    r"(?:\b(?:Dr|Prof|Professor|Mr|Mrs|Ms|Mx|Sir|Dame|Lord|Lady|Rev)\.?\s+)+$"  # honorifics, not offices
+)
+
+
+def _with_title(text: str, s: int) -> int:
+    """Names are written with their titles: "Dr. Anya Petrova", not "Anya Petrova"."""
+    m = _TITLE_BEFORE.search(text, max(0, s - 40), s)
+    return m.start() if m else s
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while e > s and text[e - 1] in ",;:.\"“”'‘’(" and not text[s:e].endswith(("Dr.", "Mr.", "Jr.", "Inc.")):
+        e -= 1
+    while s < e and text[s] in "\"“”'‘’(":
+        s += 1
+    return s, e
 
 
 def is_pronoun(speaker: str | None) -> bool:
@@ -85,3 +120,22 @@ def needs_context(text: str, speaker: str | None, has_cue: bool, label: str) -> 
         return True
     # No pronoun and no cue: a quote's continuation sentence ("It took years.")
     return not has_cue and (label == "attributed_quote" or text.lstrip()[:1] in "\"“'‘")
+
+
+def quote_open_after(text: str, open_before: bool) -> bool:
+    """Is a double quotation still open after ``text``? (Curly marks say which way; straight toggle.)
+
+    >>> quote_open_after('Dr. X notes, "The talks are a gamble.', False)
+    True
+    >>> quote_open_after('Washington is betting on a pause."', True)
+    False
+    """
+    inside = open_before
+    for ch in text:
+        if ch == "“":
+            inside = True
+        elif ch == "”":
+            inside = False
+        elif ch == '"':
+            inside = not inside
+    return inside

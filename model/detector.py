@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -35,6 +36,7 @@ HEADS_NAME = "heads.safetensors"
 ENCODER_NAME = "encoder.safetensors"
 ADAPTER_DIR = "adapter"
 FORMAT_VERSION = 1
+_ATTRIBUTED = {lab.value for lab in Label if lab.has_attribution}
 
 
 class ModelFolderError(ValueError):
@@ -142,14 +144,24 @@ class ClaimDetector:
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, *, device: str | None = None,
-                        batch_size: int = 64) -> ClaimDetector:
-        """Load ``default`` (the shipped model), ``accurate``, or a saved model folder; offline."""
+                        batch_size: int = 64, quantize: bool = False) -> ClaimDetector:
+        """Load ``default`` (the shipped model), ``accurate``, or a saved model folder; offline.
+
+        ``quantize=True`` (CPU only) converts the linear layers to dynamic int8: faster, but its
+        activation scales depend on the batch, so probabilities then vary slightly with batch
+        composition (see eval/results/speed.md for what it gains and costs).
+        """
         from safetensors.torch import load_file
 
         key = str(name_or_path) if name_or_path is not None else "default"
         folder = SHIPPED.get(key, Path(key))
         cfg_path = folder / CONFIG_NAME
         if not cfg_path.exists():
+            if key == "accurate":
+                raise ModelFolderError(
+                    f"{folder}: the accurate (MPNet) model is not in this install. Build it with: claimsift "
+                    "download mpnet && claimsift train --config training/configs/accurate.json"
+                )
             hint = ("the shipped model is missing from this install; reinstall claimsift"
                     if key in SHIPPED else "expected a folder written by save_pretrained or claimsift train")
             raise ModelFolderError(f"{folder}: no {CONFIG_NAME} ({hint}).")
@@ -169,7 +181,9 @@ class ClaimDetector:
         if cfg.adapter == "lora":
             from peft import PeftModel
 
-            encoder = PeftModel.from_pretrained(encoder, str(folder / ADAPTER_DIR)).merge_and_unload()
+            with warnings.catch_warnings():  # peft calls a transformers API deprecated for v6: not ours to fix
+                warnings.simplefilter("ignore", FutureWarning)
+                encoder = PeftModel.from_pretrained(encoder, str(folder / ADAPTER_DIR)).merge_and_unload()
         else:
             encoder.load_state_dict(load_file(str(folder / ENCODER_NAME)))
         net = ClaimNet(encoder, encoder.config.hidden_size, cfg.dropout)
@@ -177,6 +191,10 @@ class ClaimDetector:
         bad = [k for k in missing if not k.startswith("encoder.")] + list(unexpected)
         if bad:
             raise ModelFolderError(f"{folder}/{HEADS_NAME}: head weights do not fit ({bad[:4]})")
+        if quantize:
+            if _device(device).type != "cpu":
+                raise ValueError("quantize=True is for CPU inference; on a GPU the model runs in bf16")
+            net = torch.ao.quantization.quantize_dynamic(net.eval(), {torch.nn.Linear}, dtype=torch.qint8)
         return cls(net, tokenizer, cfg, device, batch_size)
 
     def save_pretrained(self, path: str | os.PathLike, *, card: str | None = None) -> Path:
@@ -205,8 +223,17 @@ class ClaimDetector:
         return folder
 
     # ---- inference --------------------------------------------------------------------
-    def _forward_batches(self, sentences: list[str], contexts: list[str | None]):
-        """Yield (index, label_probs, tag_probs, named_prob, offsets, sentence_mask) per sentence."""
+    def _forward_batches(self, sentences: list[str], contexts: list[str | None], chunk: int = 4096):
+        """Yield (index, label_probs, attribution spans or None, named_prob) per sentence.
+
+        Works through ``chunk`` sentences at a time so memory stays flat on huge inputs; within a
+        chunk, sentences are sorted by length so batches carry little padding.
+        """
+        for lo in range(0, len(sentences), chunk):
+            for item in self._forward_chunk(sentences[lo:lo + chunk], contexts[lo:lo + chunk]):
+                yield (item[0] + lo, *item[1:])
+
+    def _forward_chunk(self, sentences: list[str], contexts: list[str | None]):
         enc = encode(self.tokenizer, sentences, contexts, self.config.max_length)
         order = sorted(range(len(sentences)), key=lambda k: len(enc["input_ids"][k]))
         keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
@@ -227,9 +254,13 @@ class ClaimDetector:
                 tags = torch.softmax(out["tag_logits"].float(), -1).cpu()
                 named = torch.sigmoid(out["named_logits"].float()).cpu()
                 for row, i in enumerate(idx):
-                    n = len(enc["input_ids"][i])
-                    yield (i, probs[row].tolist(), tags[row, :n].tolist(), float(named[row]),
-                           enc["offset_mapping"][i], enc["sentence_mask"][i])
+                    p = probs[row].tolist()
+                    spans = None
+                    if LABELS[max(range(len(p)), key=p.__getitem__)] in _ATTRIBUTED:
+                        n = len(enc["input_ids"][i])  # decode now: token probabilities are not kept
+                        spans = attr.decode_spans(sentences[i], enc["offset_mapping"][i],
+                                                  enc["sentence_mask"][i], tags[row, :n].tolist())
+                    yield i, p, spans, float(named[row])
 
     def classify_many(self, documents: Sequence[Sequence[str]]) -> list[Results]:
         """Label the sentences of several documents at once (batched across documents)."""
@@ -343,18 +374,20 @@ class ClaimDetector:
     def _assemble(self, sentences: list[str], rows: list) -> Results:
         results = Results()
         last_speaker: tuple[Field, bool, int] | None = None  # (speaker, named, sentence index)
+        quote_open = False
         for k, (text, row) in enumerate(zip(sentences, rows, strict=True)):
-            _, probs, tag_probs, named_p, offsets, smask = row
+            in_quote, quote_open = quote_open, attr.quote_open_after(text, quote_open)
+            _, probs, spans, named_p = row
             best = max(range(len(LABELS)), key=probs.__getitem__)
             label = LABELS[best]
             attribution = None
-            if Label(label).has_attribution:
-                spans = attr.decode_spans(text, offsets, smask, tag_probs)
+            if spans is not None:
                 fields = {kind: Field(text[sp[0]:sp[1]], sp[0], sp[1]) if sp else None
                           for kind, sp in spans.items()}
                 speaker, named = fields["speaker"], named_p >= 0.5
-                if last_speaker and k - last_speaker[2] <= 3 and attr.needs_context(
-                        text, speaker.text if speaker else None, fields["cue"] is not None, label):
+                # Inside a quote opened earlier, the speaker is whoever opened it (rule 2).
+                if last_speaker and k - last_speaker[2] <= 3 and (in_quote or attr.needs_context(
+                        text, speaker.text if speaker else None, fields["cue"] is not None, label)):
                     speaker = replace(last_speaker[0], start=None, end=None, from_context=True)
                     named = last_speaker[1]
                 named = named and speaker is not None

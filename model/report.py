@@ -97,7 +97,8 @@ def render_table(rows: list[dict]) -> str:
     for r in rows:
         who = f" [{r['speaker']}]" if r.get("speaker") else ""
         text = r["text"] if len(r["text"]) <= 90 else r["text"][:87] + "..."
-        out.append(f"{r['doc'][-24:]:>24} {r['index']:>3} {r['label']:<26} {r['confidence']:.2f} {text}{who}")
+        doc = r["doc"].replace("\\", "/").rsplit("/", 1)[-1][-24:]
+        out.append(f"{doc:>24} {r['index']:>3} {r['label']:<26} {r['confidence']:.2f} {text}{who}")
     return "\n".join(out) + ("\n" if out else "")
 
 

@@ -139,3 +139,42 @@ def test_docx_zip_without_document_part(tmp_path, tiny_model_dir, capsys):
         z.writestr("hello.txt", "hi")
     assert main(["score", str(bad), "--model", str(tiny_model_dir)]) == 1
     assert "x.docx" in capsys.readouterr().err
+
+
+def test_a_killed_run_resumes_without_duplicates_or_truncation(tiny_model_dir, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for k in range(80):
+        (folder / f"d{k:03d}.txt").write_text(" ".join(f"Sentence {j} of draft {k} is here." for j in range(25)))
+    out = tmp_path / "out.jsonl"
+    partial = tmp_path / "out.jsonl.partial"
+    cmd = [sys.executable, "-m", "claimsift.cli", "score", str(folder), "--model", str(tiny_model_dir),
+           "--output", str(out), "--flush-every", "50"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (partial.exists() and partial.stat().st_size > 0):
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not out.exists(), "an interrupted run must not leave a file that looks complete"
+    done_before = {json.loads(x)["doc"] for x in partial.read_text().splitlines() if x.endswith("}")}
+    assert 0 < len(done_before) < 80
+    assert main(["score", str(folder), "--model", str(tiny_model_dir), "--output", str(out), "--resume"]) == 0
+    rows = read_jsonl(out)
+    keys = [(r["doc"], r["index"]) for r in rows]
+    assert len(keys) == len(set(keys)) == 80 * 25
+    assert all(sum(1 for r in rows if r["doc"] == d) == 25 for d in done_before)
+
+
+def test_unwritable_output_is_reported(drafts, tiny_model_dir, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code = main(["score", str(drafts / "a.txt"), "--model", str(tiny_model_dir), "--output",
+                 str(blocker / "out.csv")])
+    assert code == 2 and "out.csv" in capsys.readouterr().err
