@@ -125,8 +125,9 @@ def _split_block(text: str, start: int, end: int) -> list[tuple[int, int]]:
         punct = m.group(0)
         if gap is None and not any(ch in _CJK for ch in punct):
             continue  # "3.5", "U.S.A", "...and" : no space, no boundary
-        rest = block[cut + (len(gap) if gap else 0):]
-        nxt = rest[:30].split(maxsplit=1)[0] if rest.strip() else ""
+        look = cut + (len(gap) if gap else 0)
+        ahead = block[look:look + 64].split(maxsplit=1)  # a bounded look keeps the scan linear
+        nxt = ahead[0] if ahead else ""
         first = nxt.lstrip("\"“‘'«([¿¡")[:1]
         if not first:
             continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import platform
 import time
 from dataclasses import replace
@@ -100,7 +101,11 @@ def load_training_data(cfg: TrainConfig) -> dict[str, list[tuple[list[dict], flo
         train.append(([r for r in wiki if r["split"] == "wikinews_train"], cfg.wikinews_weight, "wikinews"))
         dev.append(([r for r in wiki if r["split"] == "wikinews_dev"], 1.0, "wikinews"))
     for extra in cfg.extra_train:
-        train.append((read_samples(extra.path, allow_null_label=True), extra.weight, "extra"))
+        recs = read_samples(extra.path, allow_null_label=True)
+        for r in recs:  # the converted sets in shared/external keep their silver label as mapped_label
+            if r["label"] is None and r.get("mapped_label"):
+                r["label"] = r["mapped_label"]
+        train.append((recs, extra.weight, "extra"))
     if cfg.max_train_sentences:
         cap = cfg.max_train_sentences
         train = [(recs[:cap], w, s) for recs, w, s in train]
@@ -156,7 +161,8 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
 
         sets = [build_features(recs, det.tokenizer, context=cfg.context, max_length=cfg.max_length,
                                weight=w, source=s, soft=soft) for recs, w, s in parts if recs]
-        return concatenate_datasets(sets)
+        # Unlabelled sentences have served as their neighbours' context; they carry no loss.
+        return concatenate_datasets(sets).filter(lambda row: row["labels"] != -100 or not math.isnan(row["soft"][0]))
 
     train_ds, dev_ds = features(data["train"]), features(data["dev"])
     all_train = [r for recs, _, _ in data["train"] for r in recs]
