@@ -23,6 +23,11 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(f"claimsift: error: {message}")
 
 
+def _error(message: str, code: int = BAD_CALL) -> int:
+    print(f"claimsift: error: {message}", file=sys.stderr)
+    return code
+
+
 def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", help="files, folders (recursive) or - for stdin")
     p.add_argument("--model", default="default", help="default, accurate, or a model folder")
@@ -139,11 +144,9 @@ def cmd_score(args) -> int:
 
     fmt = _fmt(args)
     if args.resume and (fmt != "jsonl" or args.output is None):
-        print("claimsift: error: --resume needs --output FILE.jsonl", file=sys.stderr)
-        return BAD_CALL
+        return _error("--resume needs --output FILE.jsonl")
     if args.output is not None and not args.output.parent.exists():
-        print(f"claimsift: error: {args.output.parent}: output folder does not exist", file=sys.stderr)
-        return BAD_CALL
+        return _error(f"{args.output.parent}: output folder does not exist")
     started = _start(args)
     if started is None:
         return BAD_CALL
@@ -163,8 +166,7 @@ def cmd_score(args) -> int:
                 text = render_table(rows_of(scored))
             _write(args.output, text)
     except OSError as e:
-        print(f"claimsift: error: {e}", file=sys.stderr)
-        return BAD_CALL
+        return _error(str(e))
     finally:
         if bar is not None:
             bar.close()
@@ -197,12 +199,10 @@ def cmd_worklist(args) -> int:
             with open(args.verified, encoding="utf-8-sig", newline="") as f:
                 reader = csv.DictReader(f)
                 if not reader.fieldnames or "speaker" not in reader.fieldnames:
-                    print(f"claimsift: error: {args.verified}: needs a 'speaker' column", file=sys.stderr)
-                    return BAD_CALL
+                    return _error(f"{args.verified}: needs a 'speaker' column")
                 verified = {row["speaker"] for row in reader if row.get("speaker")}
         except OSError as e:
-            print(f"claimsift: error: {args.verified}: cannot read ({e.strerror})", file=sys.stderr)
-            return BAD_CALL
+            return _error(f"{args.verified}: cannot read ({e.strerror})")
     started = _start(args)
     if started is None:
         return BAD_CALL
@@ -211,8 +211,7 @@ def cmd_worklist(args) -> int:
     try:
         _write(args.output, to_csv(worklist_rows([(d.id, r) for d, r in scored], verified)))
     except OSError as e:
-        print(f"claimsift: error: {e}", file=sys.stderr)
-        return BAD_CALL
+        return _error(str(e))
     return _finish(outcome)
 
 
@@ -223,8 +222,7 @@ def cmd_train(args, overrides: list[str]) -> int:
     try:
         cfg = TrainConfig.from_json(args.config).with_overrides(overrides)
     except ValueError as e:
-        print(f"claimsift: error: {e}", file=sys.stderr)
-        return BAD_CALL
+        return _error(str(e))
     _, metrics = train(cfg)
     print(json.dumps(metrics["eval"], indent=2))
     return OK
@@ -267,8 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         return OK if e.code in (0, None) else BAD_CALL
     if extra and args.command != "train":
         parser.print_usage(sys.stderr)
-        print(f"claimsift: error: unrecognized arguments: {' '.join(extra)}", file=sys.stderr)
-        return BAD_CALL
+        return _error(f"unrecognized arguments: {' '.join(extra)}")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
