@@ -95,7 +95,7 @@ def render_table(rows: list[dict]) -> str:
     """A plain-text table for the terminal."""
     out = []
     for r in rows:
-        who = f" [{r['speaker']}]" if r.get("speaker") else ""
+        who = f" [{r['speaker']}" + (f", {r['role']}" if r.get("role") else "") + "]" if r.get("speaker") else ""
         text = r["text"] if len(r["text"]) <= 90 else r["text"][:87] + "..."
         doc = r["doc"].replace("\\", "/").rsplit("/", 1)[-1][-24:]
         out.append(f"{doc:>24} {r['index']:>3} {r['label']:<26} {r['confidence']:.2f} {text}{who}")
