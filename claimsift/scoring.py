@@ -127,11 +127,8 @@ def _scored(det, docs, done, outcome, chunk_sentences, progress):
     size = 0
 
     def flush():
-        texts = [[s.text for s in spans] for _, spans in chunk]
-        for (doc, spans), res in zip(chunk, det.classify_many(texts), strict=True):
-            from dataclasses import replace
-
-            yield doc, [replace(r, start=s.start, end=s.end) for r, s in zip(res, spans, strict=True)]
+        labelled = det.label_segments([spans for _, spans in chunk])
+        yield from ((doc, res) for (doc, _), res in zip(chunk, labelled, strict=True))
 
     for doc in docs:
         if progress is not None:

@@ -25,7 +25,7 @@ from claimsift.model.features import CONTEXT_MODES, context_pairs, encode
 from claimsift.model.labels import LABELS, TAGS, Label
 from claimsift.model.network import ClaimNet
 from claimsift.model.results import Attribution, Field, Results, SentenceResult
-from claimsift.model.segment import segment
+from claimsift.model.segment import Span, segment
 
 logger = logging.getLogger(__name__)
 
@@ -294,11 +294,14 @@ class ClaimDetector:
 
     def score_many(self, texts: Iterable[str]) -> list[Results]:
         """Segment and label several texts in one batched pass."""
-        spans = [segment(t) for t in texts]
-        labelled = self.classify_many([[s.text for s in sp] for sp in spans])
+        return self.label_segments([segment(t) for t in texts])
+
+    def label_segments(self, segmented: Sequence[Sequence[Span]]) -> list[Results]:
+        """Label already segmented texts; results carry the spans' offsets into their text."""
+        labelled = self.classify_many([[s.text for s in spans] for spans in segmented])
         return [
-            Results(replace(r, start=s.start, end=s.end) for r, s in zip(res, sp, strict=True))
-            for res, sp in zip(labelled, spans, strict=True)
+            Results(replace(r, start=s.start, end=s.end) for r, s in zip(res, spans, strict=True))
+            for res, spans in zip(labelled, segmented, strict=True)
         ]
 
     def score_frame(self, texts_or_paths: Iterable[str | os.PathLike]):
