@@ -97,3 +97,10 @@ def test_loader_returns_a_datasetdict_with_fixed_splits():
     assert set(ds) == {"train", "dev", "test", "hard"}
     assert ds["train"].num_rows > ds["dev"].num_rows > 0
     assert {"text", "label", "speaker_start", "cue_end"} <= set(ds["train"].column_names)
+
+
+def test_committed_corpus_file_is_the_build_of_the_authoring_files():
+    from claimsift.data.corpus import CORPUS_FILE, build_corpus
+
+    rebuilt = [json.dumps(r, ensure_ascii=False) for r in resolve_pronoun_speakers(build_corpus())]
+    assert rebuilt == CORPUS_FILE.read_text(encoding="utf-8").splitlines()
