@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 from claimsift.model import attribution as attr
-from claimsift.model.bases import Base, IntegrityError, resolve_base, sha256_file, verify_file
+from claimsift.model.bases import Base, IntegrityError, cache_dir, resolve_base, sha256_file, verify_file
 from claimsift.model.features import CONTEXT_MODES, context_pairs, encode
 from claimsift.model.labels import LABELS, TAGS, Label
 from claimsift.model.network import ClaimNet
@@ -113,6 +113,41 @@ def _load_encoder(base: Base, dropout: float | None = None):
     return encoder, tokenizer
 
 
+def _merged_lora_encoder(encoder, folder: Path, cfg: DetectorConfig):
+    """The base encoder with the LoRA adapter merged in by peft.
+
+    The merged weights are cached (safetensors, with their sha256) under the cache folder, keyed by
+    the adapter's and the base's hashes, so later loads skip importing peft: a cold start is seconds
+    shorter. An unwritable cache folder only means no cache.
+    """
+    from safetensors.torch import load_file, save_file
+
+    adapter_sha = cfg.files.get(f"{ADAPTER_DIR}/adapter_model.safetensors", "")
+    cache = cache_dir() / "merged" / f"{adapter_sha[:16]}-{(cfg.base_sha256 or 'nobase')[:16]}.safetensors"
+    digest = cache.with_suffix(".sha256")
+    if adapter_sha and cache.exists() and digest.exists():
+        if sha256_file(cache) == digest.read_text(encoding="utf-8").strip():
+            encoder.load_state_dict(load_file(str(cache)))
+            return encoder
+        # A damaged cache is rebuilt from the adapter, whose own hash was checked above.
+        logger.warning("%s does not match its recorded sha256; merging the adapter again", cache)
+    from peft import PeftModel
+
+    with warnings.catch_warnings():  # peft calls a transformers API deprecated for v6: not ours to fix
+        warnings.simplefilter("ignore", FutureWarning)
+        encoder = PeftModel.from_pretrained(encoder, str(folder / ADAPTER_DIR)).merge_and_unload()
+    if adapter_sha:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp")
+            save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, str(tmp))
+            digest.write_text(sha256_file(tmp), encoding="utf-8")
+            os.replace(tmp, cache)
+        except OSError as e:
+            logger.info("merged weights not cached (%s); the next load merges again", e)
+    return encoder
+
+
 class ClaimDetector:
     """The claimsift model: ``from_pretrained``, ``save_pretrained``, ``classify``, ``score``."""
 
@@ -179,11 +214,7 @@ class ClaimDetector:
             )
         encoder, tokenizer = _load_encoder(base)
         if cfg.adapter == "lora":
-            from peft import PeftModel
-
-            with warnings.catch_warnings():  # peft calls a transformers API deprecated for v6: not ours to fix
-                warnings.simplefilter("ignore", FutureWarning)
-                encoder = PeftModel.from_pretrained(encoder, str(folder / ADAPTER_DIR)).merge_and_unload()
+            encoder = _merged_lora_encoder(encoder, folder, cfg)
         else:
             encoder.load_state_dict(load_file(str(folder / ENCODER_NAME)))
         net = ClaimNet(encoder, encoder.config.hidden_size, cfg.dropout)

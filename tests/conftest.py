@@ -23,6 +23,14 @@ def make_tiny_base(folder):
     return folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Downloads and merged-weight caches go to a temporary folder, never the user's."""
+    import os
+
+    os.environ["CLAIMSIFT_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def tiny_base(tmp_path_factory):
     return make_tiny_base(tmp_path_factory.mktemp("tiny-base"))

@@ -92,3 +92,18 @@ def test_score_frame_reads_paths_and_texts(tiny_detector, tmp_path):
     df = tiny_detector.score_frame([p, "Share this story!"])
     assert list(df["doc"].unique()) == [str(p), "text-1"]
     assert {"label", "confidence", "speaker", "verify", "p_speculation"} <= set(df.columns)
+
+
+def test_lora_merge_is_cached_and_a_damaged_cache_is_rebuilt(tiny_base, tmp_path, monkeypatch):
+    monkeypatch.setenv("CLAIMSIFT_CACHE", str(tmp_path / "cache"))
+    folder = ClaimDetector.new(str(tiny_base), device="cpu", adapter="lora", lora_r=4).save_pretrained(tmp_path / "m")
+    first = ClaimDetector.from_pretrained(folder, device="cpu").score(DRAFT)
+    cached = list((tmp_path / "cache" / "merged").glob("*.safetensors"))
+    assert len(cached) == 1
+    second = ClaimDetector.from_pretrained(folder, device="cpu").score(DRAFT)
+    with open(cached[0], "r+b") as f:
+        f.seek(-4, 2)
+        f.write(b"\x00\x01\x02\x03")
+    third = ClaimDetector.from_pretrained(folder, device="cpu").score(DRAFT)
+    for a, b, c in zip(first, second, third, strict=True):
+        assert all(abs(a.scores[k] - b.scores[k]) < 1e-6 and abs(a.scores[k] - c.scores[k]) < 1e-6 for k in LABELS)
