@@ -178,3 +178,12 @@ def test_unwritable_output_is_reported(drafts, tiny_model_dir, tmp_path, capsys)
     code = main(["score", str(drafts / "a.txt"), "--model", str(tiny_model_dir), "--output",
                  str(blocker / "out.csv")])
     assert code == 2 and "out.csv" in capsys.readouterr().err
+
+
+def test_a_five_thousand_word_sentence_is_scored(tiny_model_dir, tmp_path):
+    p = tmp_path / "long.txt"
+    p.write_text("The council said " + " and ".join(f"item {k}" for k in range(2500)) + ".")
+    out = tmp_path / "o.jsonl"
+    assert main(["score", str(p), "--model", str(tiny_model_dir), "--output", str(out)]) == 0
+    rows = read_jsonl(out)
+    assert len(rows) == 1 and rows[0]["end"] == len(p.read_text())
