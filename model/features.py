@@ -61,7 +61,7 @@ def tag_ids(offsets: list[tuple[int, int]], sentence_mask: list[int], spans: dic
         for t, ((a, b), m) in enumerate(zip(offsets, sentence_mask, strict=True)):
             if not m or b <= a:
                 continue
-            if a >= s and b <= e or (a < e and b > s):
+            if a < e and b > s:  # the token overlaps the span
                 tags[t] = TAG2ID[("I-" if inside else "B-") + kind]
                 inside = True
             elif inside:
