@@ -63,3 +63,51 @@ def test_config_validates_and_overrides():
         cfg.with_overrides(["--lr", "fast"])
     extra = cfg.with_overrides(["--extra-train", "a.jsonl:0.5,b.jsonl"]).extra_train
     assert [(e.path, e.weight) for e in extra] == [("a.jsonl", 0.5), ("b.jsonl", 1.0)]
+
+
+def test_distill_scores_unlabelled_articles_and_gold_training_records(tiny_model_dir, tmp_path):
+    from claimsift.training import distill
+
+    _corpus(tmp_path / "corpus.jsonl")
+    (tmp_path / "cfg.json").write_text(json.dumps({"corpus": str(tmp_path / "corpus.jsonl"), "wikinews": None}))
+    (tmp_path / "raw.jsonl").write_text("\n".join(json.dumps(a) for a in [
+        {"id": "gold-art", "text": "Already annotated. Must be skipped."},
+        {"id": "new-art", "text": "The mayor said the road will close. Experts warn of delays. Read more. Extra."},
+    ]))
+    write_jsonl([{"doc": "gold-art", "i": 0, "text": "Already annotated.", "label": "reported_fact"}],
+                tmp_path / "gold.jsonl")
+    args = distill.build_parser().parse_args([
+        "--teacher", str(tiny_model_dir), "--raw", str(tmp_path / "raw.jsonl"), "--gold", str(tmp_path / "gold.jsonl"),
+        "--config", str(tmp_path / "cfg.json"), "--per-doc", "3", "--out", str(tmp_path / "out"), "--device", "cpu"])
+    counts = distill.run(args)
+    unlabelled = [json.loads(x) for x in (tmp_path / "out" / "unlabelled.jsonl").read_text().splitlines()]
+    soft = [json.loads(x) for x in (tmp_path / "out" / "soft.jsonl").read_text().splitlines()]
+    assert [(r["doc"], r["i"], r["label"]) for r in unlabelled] == [("new-art", k, None) for k in range(3)]
+    assert counts == {"unlabelled": 3, "unlabelled_docs": 1, "gold": len(SENTENCES), "teacher": str(tiny_model_dir)}
+    assert {(r["doc"], r["i"]) for r in soft} == {("new-art", k) for k in range(3)} | {
+        ("train-doc", k) for k in range(len(SENTENCES))}
+    assert all(abs(sum(r["scores"]) - 1) < 1e-4 for r in soft)
+
+
+def test_student_learns_a_teachers_soft_labels_on_unlabelled_text(tiny_base, tmp_path):
+    from claimsift.model.labels import LABELS
+    from claimsift.training.train import train
+
+    _corpus(tmp_path / "corpus.jsonl")
+    # Sentences with no gold label: only the teacher's probabilities can teach the student their label.
+    unlabelled = ["Tickets go on sale at noon.", "Call the helpline for advice.", "Parking is free on Sundays."]
+    teach = ["speculation", "attributed_quote", "speculation"]  # labels no gold sentence would suggest
+    write_jsonl([{"doc": "raw", "i": k, "text": t, "label": None} for k, t in enumerate(unlabelled)],
+                tmp_path / "raw.jsonl")
+    write_jsonl([{"doc": "raw", "i": k, "scores": [float(lab == t) for lab in LABELS]} for k, t in enumerate(teach)],
+                tmp_path / "soft.jsonl")
+    common = dict(base=str(tiny_base), adapter="full", corpus=str(tmp_path / "corpus.jsonl"), wikinews=None,
+                  epochs=40, lr=3e-3, batch_size=8, warmup_ratio=0.0, early_stopping_patience=100, context="none",
+                  output_dir=str(tmp_path / "runs"), model_dir=str(tmp_path / "model"), calibrate=False,
+                  extra_train=({"path": str(tmp_path / "raw.jsonl"), "weight": 1.0},),
+                  soft_labels=str(tmp_path / "soft.jsonl"), soft_weight=1.0)
+    cfg = TrainConfig.from_dict(common)
+    det, _ = train(cfg, eval_splits={"dev": []})
+    assert [r.label for r in det.classify(unlabelled)] == teach
+    blind, _ = train(cfg.with_overrides(["--soft_weight", "0"]), eval_splits={"dev": []})
+    assert [r.label for r in blind.classify(unlabelled)] != teach

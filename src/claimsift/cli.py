@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="fine-tune a model (see training/configs/default.json)")
     p.add_argument("--config", type=Path, default=Path("training/configs/default.json"))
 
+    from claimsift.training.distill import build_parser as distill_parser
+
+    distill_parser(sub.add_parser("distill", help="a teacher model's probabilities for distillation"))
+
     p = sub.add_parser("data", help="build, validate and count the annotated corpus")
     p.add_argument("action", choices=("build", "validate", "stats"))
     p.add_argument("--src", type=Path, default=None)
@@ -238,6 +242,18 @@ def cmd_data(args) -> int:
     return stats(write=args.write)
 
 
+def cmd_distill(args) -> int:
+    from claimsift.model.bases import BaseNotFoundError, IntegrityError
+    from claimsift.model.detector import ModelFolderError
+    from claimsift.training.distill import run
+
+    try:
+        print(json.dumps(run(args)))
+    except (FileNotFoundError, ModelFolderError, BaseNotFoundError, IntegrityError, ValueError) as e:
+        return _error(str(e))
+    return OK
+
+
 def cmd_download(args) -> int:
     from claimsift.model.download import download_mpnet
 
@@ -279,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_data(args)
         if args.command == "download":
             return cmd_download(args)
+        if args.command == "distill":
+            return cmd_distill(args)
         return args.handler(args)
     except KeyboardInterrupt:
         print("claimsift: interrupted; rerun with --resume to continue a JSONL --output", file=sys.stderr)
