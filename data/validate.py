@@ -15,9 +15,8 @@ from pathlib import Path
 
 from claimsift.data.corpus import CORPUS_FILE, CORPUS_SRC, build_corpus, corpus_split, load_records
 from claimsift.data.samples import SampleError, read_samples, write_jsonl
+from claimsift.model.attribution import is_pronoun
 from claimsift.model.labels import LABELS, SPAN_KINDS
-
-_PRONOUN = re.compile(r"^(he|she|they|it|we|i|his|her|their)$", re.I)
 
 
 def resolve_pronoun_speakers(records: list[dict]) -> list[dict]:
@@ -28,7 +27,7 @@ def resolve_pronoun_speakers(records: list[dict]) -> list[dict]:
         if r["doc"] != doc:
             doc, last = r["doc"], None
         speaker = r.get("speaker")
-        if speaker and _PRONOUN.match(speaker.strip()):
+        if speaker and is_pronoun(speaker):
             if last:
                 r["speaker"], r["speaker_in_context"] = last, True
                 r["spans"]["speaker"] = None

@@ -10,6 +10,9 @@ command) does not pay for scikit-learn and matplotlib until an evaluation runs.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"  # where eval-compare and make_results write
 
 _EXPORTS = {
     "AgreementReport": "agreement", "agreement": "agreement",

@@ -242,9 +242,10 @@ def _common(p: argparse.ArgumentParser, *, model: bool = True) -> None:
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     """Add eval, eval-agreement, eval-external and eval-compare; each sets ``handler``."""
+    # Only cheap names here: every `claimsift` command builds this parser, so scikit-learn and the
+    # external-set readers are imported by the handlers, not for help texts.
     from claimsift.data.corpus import DEFAULT_WIKINEWS
-    from claimsift.eval.compare import RESULTS_DIR
-    from claimsift.eval.external import EXTERNAL_SETS
+    from claimsift.eval import RESULTS_DIR
 
     p = subparsers.add_parser("eval", help="score a model or baseline on an annotated-sample file",
                               description=cmd_eval.__doc__)
@@ -264,7 +265,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("eval-external", help="score on a converted public dataset",
                               description=cmd_external.__doc__)
-    p.add_argument("name", metavar="NAME", help=f"one of {', '.join(sorted(EXTERNAL_SETS))}")
+    p.add_argument("name", metavar="NAME", help="a converted set of shared/external (see its README; "
+                   "an unknown name lists the known ones)")
     p.add_argument("path", metavar="PATH", help="the converted JSONL file, or the folder holding it")
     p.add_argument("--limit", type=int, help="score a fixed seeded sample of N sentences")
     _common(p)

@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from claimsift.eval import RESULTS_DIR
 from claimsift.eval.harness import EvalReport, run_eval
 from claimsift.eval.plots import plot_confusion
 from claimsift.eval.predictors import Predictor
@@ -30,7 +31,6 @@ from claimsift.model.labels import LABELS, Label
 
 logger = logging.getLogger(__name__)
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
 def evaluate_grid(

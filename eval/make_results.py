@@ -20,8 +20,9 @@ import sys
 from pathlib import Path
 
 from claimsift.data.corpus import load_records, load_wikinews
+from claimsift.eval import RESULTS_DIR
 from claimsift.eval.baselines import BASELINES
-from claimsift.eval.compare import RESULTS_DIR, evaluate_grid, write_comparison
+from claimsift.eval.compare import evaluate_grid, write_comparison
 from claimsift.eval.external import EXTERNAL_SETS, eval_external
 from claimsift.eval.harness import evaluate, write_report
 from claimsift.eval.predictors import load_predictor, predict

@@ -13,7 +13,7 @@ import re
 
 from claimsift.model.labels import SPAN_KINDS, TAGS
 
-PRONOUNS = {"he", "she", "they", "i", "we", "him", "her", "them", "his", "hers", "it"}
+PRONOUNS = {"he", "she", "they", "i", "we", "him", "her", "them", "his", "hers", "their", "it"}
 _WORD_CHAR = re.compile(r"[\w'’.-]")
 
 

@@ -255,7 +255,7 @@ class ClaimDetector:
 
     # ---- inference --------------------------------------------------------------------
     def _forward_batches(self, sentences: list[str], contexts: list[str | None], chunk: int = 4096):
-        """Yield (index, label_probs, attribution spans or None, named_prob) per sentence.
+        """Yield (index, best label index, label_probs, attribution spans or None, named_prob) per sentence.
 
         Works through ``chunk`` sentences at a time so memory stays flat on huge inputs; within a
         chunk, sentences are sorted by length so batches carry little padding.
@@ -284,14 +284,15 @@ class ClaimDetector:
                 probs = torch.softmax(out["label_logits"].float() / temp, -1).cpu()
                 tags = torch.softmax(out["tag_logits"].float(), -1).cpu()
                 named = torch.sigmoid(out["named_logits"].float()).cpu()
+                best = probs.argmax(-1).tolist()
                 for row, i in enumerate(idx):
                     p = probs[row].tolist()
                     spans = None
-                    if LABELS[max(range(len(p)), key=p.__getitem__)] in _ATTRIBUTED:
+                    if LABELS[best[row]] in _ATTRIBUTED:
                         n = len(enc["input_ids"][i])  # decode now: token probabilities are not kept
                         spans = attr.decode_spans(sentences[i], enc["offset_mapping"][i],
                                                   enc["sentence_mask"][i], tags[row, :n].tolist())
-                    yield i, p, spans, float(named[row])
+                    yield i, best[row], p, spans, float(named[row])
 
     def classify_many(self, documents: Sequence[Sequence[str]]) -> list[Results]:
         """Label the sentences of several documents at once (batched across documents)."""
@@ -411,8 +412,7 @@ class ClaimDetector:
         quote_open = False
         for k, (text, row) in enumerate(zip(sentences, rows, strict=True)):
             in_quote, quote_open = quote_open, attr.quote_open_after(text, quote_open)
-            _, probs, spans, named_p = row
-            best = max(range(len(LABELS)), key=probs.__getitem__)
+            _, best, probs, spans, named_p = row
             label = LABELS[best]
             attribution = None
             if spans is not None:
