@@ -51,6 +51,18 @@ def verify_file(path: str | os.PathLike, expected: str) -> None:
         )
 
 
+def cached_file_ok(path: Path) -> bool:
+    """Whether a derived file in the cache exists and matches its ``.sha256`` sidecar."""
+    digest = path.with_name(path.name + ".sha256")
+    return path.exists() and digest.exists() and sha256_file(path) == digest.read_text(encoding="utf-8").strip()
+
+
+def commit_cached_file(tmp: Path, path: Path) -> None:
+    """Move a finished ``tmp`` into the cache at ``path``, recording its sha256 beside it."""
+    path.with_name(path.name + ".sha256").write_text(sha256_file(tmp), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 @dataclass(frozen=True)
 class Base:
     """A resolved base encoder: a local folder and the sha256 of its safetensors weights."""

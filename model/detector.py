@@ -20,7 +20,16 @@ from pathlib import Path
 
 import torch
 from claimsift.model import attribution as attr
-from claimsift.model.bases import Base, IntegrityError, cache_dir, resolve_base, sha256_file, verify_file
+from claimsift.model.bases import (
+    Base,
+    IntegrityError,
+    cache_dir,
+    cached_file_ok,
+    commit_cached_file,
+    resolve_base,
+    sha256_file,
+    verify_file,
+)
 from claimsift.model.features import CONTEXT_MODES, context_pairs, encode
 from claimsift.model.labels import LABELS, TAGS, Label
 from claimsift.model.network import ClaimNet
@@ -97,20 +106,28 @@ def _device(device: str | None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+_OFFLINE = {"local_files_only": True, "trust_remote_code": False}
+
+
+def _load_tokenizer(base: Base):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(base.path), **_OFFLINE)
+
+
 def _load_encoder(base: Base, dropout: float | None = None):
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
+    from transformers import AutoConfig, AutoModel
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the CLI draws its own progress; load bars are noise
-    kw = {"local_files_only": True, "trust_remote_code": False}
+    kw = _OFFLINE
     cfg = AutoConfig.from_pretrained(str(base.path), **kw)
     if dropout is not None:
         for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
             if hasattr(cfg, name):
                 setattr(cfg, name, dropout)
     encoder = AutoModel.from_pretrained(str(base.path), config=cfg, use_safetensors=True, **kw)
-    tokenizer = AutoTokenizer.from_pretrained(str(base.path), **kw)
-    return encoder, tokenizer
+    return encoder, _load_tokenizer(base)
 
 
 def _merged_lora_encoder(encoder, folder: Path, cfg: DetectorConfig):
@@ -124,9 +141,8 @@ def _merged_lora_encoder(encoder, folder: Path, cfg: DetectorConfig):
 
     adapter_sha = cfg.files.get(f"{ADAPTER_DIR}/adapter_model.safetensors", "")
     cache = cache_dir() / "merged" / f"{adapter_sha[:16]}-{(cfg.base_sha256 or 'nobase')[:16]}.safetensors"
-    digest = cache.with_suffix(".sha256")
-    if adapter_sha and cache.exists() and digest.exists():
-        if sha256_file(cache) == digest.read_text(encoding="utf-8").strip():
+    if adapter_sha and cache.exists():
+        if cached_file_ok(cache):
             encoder.load_state_dict(load_file(str(cache)))
             return encoder
         # A damaged cache is rebuilt from the adapter, whose own hash was checked above.
@@ -141,8 +157,7 @@ def _merged_lora_encoder(encoder, folder: Path, cfg: DetectorConfig):
             cache.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache.with_suffix(".tmp")
             save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, str(tmp))
-            digest.write_text(sha256_file(tmp), encoding="utf-8")
-            os.replace(tmp, cache)
+            commit_cached_file(tmp, cache)
         except OSError as e:
             logger.info("merged weights not cached (%s); the next load merges again", e)
     return encoder
@@ -179,12 +194,14 @@ class ClaimDetector:
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, *, device: str | None = None,
-                        batch_size: int = 64, quantize: bool = False) -> ClaimDetector:
+                        batch_size: int = 64, quantize: bool = False, runtime: str = "torch") -> ClaimDetector:
         """Load ``default`` (the shipped model), ``accurate``, or a saved model folder; offline.
 
-        ``quantize=True`` (CPU only) converts the linear layers to dynamic int8: faster, but its
-        activation scales depend on the batch, so probabilities then vary slightly with batch
-        composition (see eval/results/speed.md for what it gains and costs).
+        ``runtime="onnx"`` (CPU) runs the network in ONNX Runtime from a graph exported once and
+        cached (see :mod:`claimsift.model.runtime`); later loads skip building the torch encoder.
+        ``quantize=True`` (CPU only) uses int8 weights (dynamic quantization, in either runtime):
+        faster, but activation scales depend on the batch, so probabilities then vary slightly
+        with batch composition. eval/results/speed.md measures what each choice gains and costs.
         """
         from safetensors.torch import load_file
 
@@ -212,6 +229,19 @@ class ClaimDetector:
                 f"{folder} was trained on base {cfg.base} with sha256 {cfg.base_sha256}, but the installed "
                 f"base has {base.sha256}. Install the base the model card names."
             )
+        if runtime not in ("torch", "onnx"):
+            raise ValueError(f"runtime must be 'torch' or 'onnx', got {runtime!r}")
+        if (quantize or runtime == "onnx") and _device(device).type != "cpu":
+            raise ValueError("quantize=True and runtime='onnx' are for CPU inference; on a GPU the model runs in bf16")
+        if runtime == "onnx":
+            from claimsift.model import runtime as rt
+
+            graph = rt.export_path(cfg.files, cfg.base_sha256, quantize=quantize)
+            if not cached_file_ok(graph):
+                built = cls.from_pretrained(folder, device="cpu")
+                rt.export(built.net, graph, token_types="token_type_ids" in built.tokenizer.model_input_names,
+                          quantize=quantize)
+            return cls(rt.OnnxNet(graph), _load_tokenizer(base), cfg, "cpu", batch_size)
         encoder, tokenizer = _load_encoder(base)
         if cfg.adapter == "lora":
             encoder = _merged_lora_encoder(encoder, folder, cfg)
@@ -223,8 +253,6 @@ class ClaimDetector:
         if bad:
             raise ModelFolderError(f"{folder}/{HEADS_NAME}: head weights do not fit ({bad[:4]})")
         if quantize:
-            if _device(device).type != "cpu":
-                raise ValueError("quantize=True is for CPU inference; on a GPU the model runs in bf16")
             net = torch.ao.quantization.quantize_dynamic(net.eval(), {torch.nn.Linear}, dtype=torch.qint8)
         return cls(net, tokenizer, cfg, device, batch_size)
 
@@ -232,6 +260,8 @@ class ClaimDetector:
         """Write config, weights (safetensors only) and model card; records every file's sha256."""
         from safetensors.torch import save_file
 
+        if not isinstance(self.net, ClaimNet):
+            raise TypeError("save_pretrained needs the torch weights: load the model with runtime='torch'")
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         files: list[str] = [HEADS_NAME]

@@ -187,3 +187,14 @@ def test_a_five_thousand_word_sentence_is_scored(tiny_model_dir, tmp_path):
     assert main(["score", str(p), "--model", str(tiny_model_dir), "--output", str(out)]) == 0
     rows = read_jsonl(out)
     assert len(rows) == 1 and rows[0]["end"] == len(p.read_text())
+
+
+def test_score_with_the_onnx_runtime_gives_the_torch_labels(drafts, tiny_model_dir, tmp_path):
+    torch_out, onnx_out = tmp_path / "torch.jsonl", tmp_path / "onnx.jsonl"
+    assert main(["score", str(drafts), "--model", str(tiny_model_dir), "--output", str(torch_out)]) == 0
+    assert main(["score", str(drafts), "--model", str(tiny_model_dir), "--output", str(onnx_out),
+                 "--runtime", "onnx"]) == 0
+    a, b = read_jsonl(torch_out), read_jsonl(onnx_out)
+    assert [(r["doc"], r["text"], r["label"]) for r in a] == [(r["doc"], r["text"], r["label"]) for r in b]
+    assert main(["score", str(drafts), "--model", str(tiny_model_dir), "--runtime", "onnx",
+                 "--device", "cuda"]) == 2

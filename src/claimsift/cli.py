@@ -35,7 +35,9 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-non-english", action="store_true", help="score drafts that do not look English")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
-    p.add_argument("--quantize", action="store_true", help="CPU: dynamic int8 (faster; see eval/results/speed.md)")
+    p.add_argument("--quantize", action="store_true", help="CPU: int8 weights (faster; see eval/results/speed.md)")
+    p.add_argument("--runtime", choices=("torch", "onnx"), default="torch",
+                   help="onnx: ONNX Runtime on CPU, graph exported once and cached (faster start and scoring)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,8 +96,8 @@ def _load_detector(args):
 
     try:
         return ClaimDetector.from_pretrained(args.model, device=args.device, batch_size=args.batch_size,
-                                             quantize=args.quantize)
-    except (ModelFolderError, BaseNotFoundError, IntegrityError) as e:
+                                             quantize=args.quantize, runtime=args.runtime)
+    except (ModelFolderError, BaseNotFoundError, IntegrityError, ValueError) as e:
         print(f"claimsift: error: {e}", file=sys.stderr)
         return None
 

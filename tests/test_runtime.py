@@ -1,0 +1,59 @@
+"""The ONNX Runtime path: same results as torch, exported once, cached with its hash, CPU only."""
+
+import pytest
+from claimsift.model import runtime as rt
+from claimsift.model.labels import LABELS
+
+from claimsift import ClaimDetector
+
+DRAFT = ('Dr. Anya Petrova, a geopolitical analyst at the Institute for Strategic Studies, notes, '
+         '"The Miami talks are a gamble."\n\nShare your thoughts below!\nPrices rose 3% on Monday.\n'
+         'Mayor Ruth Ong said the bridge would reopen in May, officials said.')
+
+
+def _max_diff(a, b):
+    return max(abs(x.scores[k] - y.scores[k]) for x, y in zip(a, b, strict=True) for k in LABELS)
+
+
+def test_onnx_matches_torch_and_is_exported_once(tiny_model_dir, monkeypatch):
+    torch_results = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu").score(DRAFT)
+    first = ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx")
+    assert isinstance(first.net, rt.OnnxNet) and first.net.path.exists()
+    got = first.score(DRAFT)
+    assert [r.label for r in got] == [r.label for r in torch_results]
+    assert [r.attribution for r in got] == [r.attribution for r in torch_results]
+    assert _max_diff(got, torch_results) < 1e-4
+
+    def no_export(*args, **kwargs):
+        raise AssertionError("the cached graph should have been used")
+
+    monkeypatch.setattr(rt, "export", no_export)
+    again = ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx").score(DRAFT)
+    assert _max_diff(again, got) < 1e-6
+
+
+def test_a_damaged_onnx_cache_is_exported_again(tiny_model_dir):
+    det = ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx")
+    before = det.score(DRAFT)
+    with open(det.net.path, "r+b") as f:
+        f.seek(-8, 2)
+        f.write(b"\x00" * 8)
+    rebuilt = ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx")
+    assert _max_diff(rebuilt.score(DRAFT), before) < 1e-6
+
+
+def test_int8_onnx_is_a_separate_graph_and_scores(tiny_model_dir):
+    fp32 = ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx")
+    int8 = ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx", quantize=True)
+    assert int8.net.path != fp32.net.path and int8.net.path.stat().st_size < fp32.net.path.stat().st_size
+    results = int8.score(DRAFT)
+    assert len(results) == 4 and all(abs(sum(r.scores.values()) - 1) < 1e-4 for r in results)
+
+
+def test_onnx_is_cpu_only_and_cannot_be_saved(tiny_model_dir, tmp_path):
+    with pytest.raises(ValueError, match="CPU"):
+        ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx", device="cuda")
+    with pytest.raises(ValueError, match="runtime must be"):
+        ClaimDetector.from_pretrained(tiny_model_dir, runtime="tensorrt")
+    with pytest.raises(TypeError, match="runtime='torch'"):
+        ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx").save_pretrained(tmp_path / "copy")
