@@ -163,6 +163,18 @@ def _merged_lora_encoder(encoder, folder: Path, cfg: DetectorConfig):
     return encoder
 
 
+def _onnx_net(cls, folder: Path, cfg: DetectorConfig, quantize: bool):
+    """The ONNX Runtime network of a verified model folder, exporting and caching it the first time."""
+    from claimsift.model import runtime as rt
+
+    graph = rt.export_path(cfg.files, cfg.base_sha256, quantize=quantize)
+    if not cached_file_ok(graph):
+        built = cls.from_pretrained(folder, device="cpu", runtime="torch")
+        rt.export(built.net, graph, token_types="token_type_ids" in built.tokenizer.model_input_names,
+                  quantize=quantize)
+    return rt.OnnxNet(graph)
+
+
 class ClaimDetector:
     """The claimsift model: ``from_pretrained``, ``save_pretrained``, ``classify``, ``score``."""
 
@@ -199,6 +211,8 @@ class ClaimDetector:
 
         ``runtime="onnx"`` (CPU) runs the network in ONNX Runtime from a graph exported once and
         cached (see :mod:`claimsift.model.runtime`); later loads skip building the torch encoder.
+        ``runtime="auto"`` (the command line's default) is ONNX on CPU and torch on a GPU, and falls
+        back to torch, with a warning, when a graph cannot be built.
         ``quantize=True`` (CPU only) uses int8 weights (dynamic quantization, in either runtime):
         faster, but activation scales depend on the batch, so probabilities then vary slightly
         with batch composition. eval/results/speed.md measures what each choice gains and costs.
@@ -229,19 +243,18 @@ class ClaimDetector:
                 f"{folder} was trained on base {cfg.base} with sha256 {cfg.base_sha256}, but the installed "
                 f"base has {base.sha256}. Install the base the model card names."
             )
-        if runtime not in ("torch", "onnx"):
-            raise ValueError(f"runtime must be 'torch' or 'onnx', got {runtime!r}")
-        if (quantize or runtime == "onnx") and _device(device).type != "cpu":
+        if runtime not in ("torch", "onnx", "auto"):
+            raise ValueError(f"runtime must be 'torch', 'onnx' or 'auto', got {runtime!r}")
+        on_cpu = _device(device).type == "cpu"
+        if (quantize or runtime == "onnx") and not on_cpu:
             raise ValueError("quantize=True and runtime='onnx' are for CPU inference; on a GPU the model runs in bf16")
-        if runtime == "onnx":
-            from claimsift.model import runtime as rt
-
-            graph = rt.export_path(cfg.files, cfg.base_sha256, quantize=quantize)
-            if not cached_file_ok(graph):
-                built = cls.from_pretrained(folder, device="cpu")
-                rt.export(built.net, graph, token_types="token_type_ids" in built.tokenizer.model_input_names,
-                          quantize=quantize)
-            return cls(rt.OnnxNet(graph), _load_tokenizer(base), cfg, "cpu", batch_size)
+        if runtime == "onnx" or (runtime == "auto" and on_cpu):
+            try:
+                return cls(_onnx_net(cls, folder, cfg, quantize), _load_tokenizer(base), cfg, "cpu", batch_size)
+            except Exception as e:  # noqa: BLE001 - "auto" must still score when a graph cannot be built
+                if runtime == "onnx":
+                    raise
+                logger.warning("%s: ONNX Runtime path unavailable (%s); running in torch", folder, e)
         encoder, tokenizer = _load_encoder(base)
         if cfg.adapter == "lora":
             encoder = _merged_lora_encoder(encoder, folder, cfg)

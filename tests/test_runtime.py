@@ -57,3 +57,20 @@ def test_onnx_is_cpu_only_and_cannot_be_saved(tiny_model_dir, tmp_path):
         ClaimDetector.from_pretrained(tiny_model_dir, runtime="tensorrt")
     with pytest.raises(TypeError, match="runtime='torch'"):
         ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx").save_pretrained(tmp_path / "copy")
+
+
+def test_auto_runs_onnx_on_cpu_and_falls_back_to_torch_when_export_fails(tiny_base, tmp_path, monkeypatch, caplog):
+    folder = ClaimDetector.new(str(tiny_base), device="cpu", adapter="full").save_pretrained(tmp_path / "m")
+    assert isinstance(ClaimDetector.from_pretrained(folder, runtime="auto").net, rt.OnnxNet)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("exporter cannot trace this model")
+
+    monkeypatch.setattr(rt, "export", broken)
+    other = ClaimDetector.new(str(tiny_base), device="cpu", adapter="full", context="none")
+    folder2 = other.save_pretrained(tmp_path / "m2")  # a different model: no cached graph
+    det = ClaimDetector.from_pretrained(folder2, runtime="auto")
+    assert not isinstance(det.net, rt.OnnxNet) and "cannot trace" in caplog.text
+    assert len(det.score(DRAFT)) == 4
+    with pytest.raises(RuntimeError, match="cannot trace"):
+        ClaimDetector.from_pretrained(folder2, runtime="onnx")

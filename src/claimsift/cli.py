@@ -36,8 +36,8 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     p.add_argument("--quantize", action="store_true", help="CPU: int8 weights (faster; see eval/results/speed.md)")
-    p.add_argument("--runtime", choices=("torch", "onnx"), default="torch",
-                   help="onnx: ONNX Runtime on CPU, graph exported once and cached (faster start and scoring)")
+    p.add_argument("--runtime", choices=("auto", "torch", "onnx"), default="auto",
+                   help="auto (default): ONNX Runtime on CPU (graph exported on first use and cached), torch on GPU")
 
 
 def build_parser() -> argparse.ArgumentParser:
