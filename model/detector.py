@@ -120,13 +120,12 @@ def _load_encoder(base: Base, dropout: float | None = None):
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the CLI draws its own progress; load bars are noise
-    kw = _OFFLINE
-    cfg = AutoConfig.from_pretrained(str(base.path), **kw)
+    cfg = AutoConfig.from_pretrained(str(base.path), **_OFFLINE)
     if dropout is not None:
         for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
             if hasattr(cfg, name):
                 setattr(cfg, name, dropout)
-    encoder = AutoModel.from_pretrained(str(base.path), config=cfg, use_safetensors=True, **kw)
+    encoder = AutoModel.from_pretrained(str(base.path), config=cfg, use_safetensors=True, **_OFFLINE)
     return encoder, _load_tokenizer(base)
 
 

@@ -1,4 +1,4 @@
-"""ONNX Runtime for CPU inference: a trained network exported once, cached, and run without torch.
+"""ONNX Runtime for CPU inference: a trained network exported once, cached, and run by onnxruntime.
 
 ``ClaimDetector.from_pretrained(..., runtime="onnx")`` exports the network (encoder with its
 LoRA merged, and the three heads) to ONNX the first time, optionally quantizes its weights to
