@@ -22,11 +22,11 @@ split stays unseen by the student.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
 from claimsift.data.samples import write_jsonl
+from claimsift.model.jsonl import json_objects
 from claimsift.model.segment import segment
 
 
@@ -91,7 +91,8 @@ def run(args) -> dict:
     if not args.raw.exists():
         raise FileNotFoundError(f"{args.raw}: no such file; pass --raw with a JSONL of {{id, text}} articles, "
                                 "such as shared/wikinews/raw.jsonl")
-    articles = [json.loads(line) for line in args.raw.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = args.raw.read_text(encoding="utf-8").splitlines()
+    articles = [obj for _, obj in json_objects(lines, str(args.raw), ValueError, "; expected {id, text} objects")]
     unlabelled = unlabelled_records(articles, exclude=gold_docs, per_doc=args.per_doc, limit=args.limit)
     gold = gold_training_records(args.config)
     teacher = ClaimDetector.from_pretrained(args.teacher, device=args.device, batch_size=args.batch_size,

@@ -19,6 +19,7 @@ import torch
 from claimsift.data.corpus import load_records, load_wikinews
 from claimsift.data.samples import read_samples
 from claimsift.model.detector import ClaimDetector
+from claimsift.model.jsonl import json_objects
 from claimsift.model.labels import LABELS
 from claimsift.model.network import multitask_loss
 from claimsift.training.config import TrainConfig
@@ -116,12 +117,8 @@ def load_training_data(cfg: TrainConfig) -> dict[str, list[tuple[list[dict], flo
 def _load_soft(path: str | None) -> dict | None:
     if not path:
         return None
-    soft = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            r = json.loads(line)
-            soft[(r["doc"], r["i"])] = r["scores"]
-    return soft
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return {(r["doc"], r["i"]): r["scores"] for _, r in json_objects(lines, str(path), ValueError)}
 
 
 def evaluate_splits(det: ClaimDetector, splits: dict[str, list[dict]]) -> dict[str, dict]:
