@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quantize", action="store_true", help="also time dynamic int8 on CPU")
     p.add_argument("--onnx", action="store_true", help="also time the ONNX Runtime path (CPU)")
     p.add_argument("--output", type=Path, default=Path("eval/results/speed.md"))
+    p.add_argument("--append", action="store_true",
+                   help="add this model's section to --output instead of replacing the file (one file, both models)")
     args = p.parse_args(argv)
     paths = [("claimsift", False, "torch")] + [("claimsift int8", True, "torch")] * args.quantize
     if args.onnx:  # the first ONNX load exports and caches the graph; the timed runs come after it
@@ -144,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Machine: {machine()}.", "",
         f"Produced by `python -m claimsift.eval.bench --model {args.model} --sentences {args.sentences}"
         + (" --quantize" if args.quantize else "") + (" --onnx" if args.onnx else "")
+        + (" --append" if args.append else "")
         + "`; corpus test-split sentences, one run.", "",
         "| path | sentences | seconds | sentences/s | vs pipeline | peak RSS (MB) | GPU peak (MB) | test macro-F1 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -158,7 +161,10 @@ def main(argv: list[str] | None = None) -> int:
               "already exported and cached, as on every run after the first):", ""]
     lines += [f"- {name}: {seconds:.1f} s" for name, seconds in colds.items()] + [""]
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("\n".join(lines), encoding="utf-8")
+    text = "\n".join(lines)
+    if args.append and args.output.exists():
+        text = args.output.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + text
+    args.output.write_text(text, encoding="utf-8")
     print("\n".join(lines))
     print(json.dumps({"rows": rows, "cold_start_s": colds}))
     return 0

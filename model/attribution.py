@@ -57,9 +57,48 @@ def decode_spans(text: str, offsets, sentence_mask, probs) -> dict[str, tuple[in
         best = max(runs, key=lambda r: sum(w[3] for w in r) / len(r))
         s, e = _trim(text, best[0][0], best[-1][1])
         if kind == "speaker":
-            s = _with_title(text, s)
+            s = _with_head_noun(text, _with_title(text, s))
+        if kind != "cue" and _FUNCTION_ONLY.fullmatch(text[s:e]):
+            # a lone "for" or "of" is a boundary the tagger misplaced, not a role
+            out[kind] = None
+            continue
         out[kind] = (s, e, sum(w[3] for w in best) / len(best)) if e > s else None
     return out
+
+
+_FUNCTION_WORDS = {"a", "an", "the", "of", "for", "at", "in", "on", "from", "by", "with", "to", "and", "as", "who",
+                   "is", "are", "were", "was", "said", "say", "says"}
+_FUNCTION_ONLY = re.compile(r"(?:\s*\b(?:a|an|the|of|for|at|in|on|from|by|with|to|and|as|who|is)\b\s*)*", re.I)
+
+# "according to [a statement from] X": X is the source. The tagger misses this form when the
+# source is an institution inside a longer phrase; the words themselves say who it is.
+_ACCORDING = re.compile(
+    r"\b(?P<cue>according to)\s+(?:(?:a|an|the)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:statement|report|release|filing|letter|post|notice|memo|spokes\w+|representative|document)s?"
+    r"\s+(?:from|by|of|for|issued by|released by)\s+)?"
+    r"(?P<speaker>[^,;:()\"“”.!?]+?)"
+    r"(?=\s+(?:on|last|this|earlier|yesterday|today|which|who|that)\b|[,;:()\"“”!?]|\.(?:\s|$)|$)",
+    re.I,
+)
+
+
+_DOCUMENT = re.compile(r"(?:a|an|the)\s+(?:[\w-]+\s+)?(?:statement|release|filing|letter|post|notice|memo)s?\b", re.I)
+
+
+def according_to(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The (speaker, cue) character spans of an "according to X" attribution, if the text has one.
+
+    >>> t = "Sanctions end in March, according to a statement from the US State Department."
+    >>> (sp, cue) = according_to(t); t[sp[0]:sp[1]], t[cue[0]:cue[1]]
+    ('the US State Department', 'according to')
+    >>> according_to("Prices rose.") is None
+    True
+    """
+    m = _ACCORDING.search(text)
+    if not m or _FUNCTION_ONLY.fullmatch(m["speaker"]) or len(m["speaker"].split()) > 8 or _DOCUMENT.match(
+            m["speaker"]):
+        return None
+    return m.span("speaker"), m.span("cue")
 
 
 def _kind_prob(p, kind: str) -> float:
@@ -89,6 +128,25 @@ def _with_title(text: str, s: int) -> int:
     """Names are written with their titles: "Dr. Anya Petrova", not "Anya Petrova"."""
     m = _TITLE_BEFORE.search(text, max(0, s - 40), s)
     return m.start() if m else s
+
+
+# "Officials familiar with the talks": the tagger sometimes starts the speaker at the modifier and
+# leaves out the noun it modifies, which is who speaks.
+_MODIFIER = re.compile(r"(?:familiar|close|briefed|knowledgeable|involved|with direct knowledge)\b", re.I)
+_HEAD_BEFORE = re.compile(r"\b[\w'’-]+\s+$")
+
+
+def _with_head_noun(text: str, s: int) -> int:
+    """Extend a speaker span that starts at a post-modifier left over the noun before it.
+
+    >>> t = "Officials familiar with the draft say it is done."
+    >>> t[_with_head_noun(t, t.index("familiar")):t.index(" say")]
+    'Officials familiar with the draft'
+    """
+    if not _MODIFIER.match(text, s):
+        return s
+    m = _HEAD_BEFORE.search(text, max(0, s - 30), s)
+    return m.start() if m and m.group().strip().lower() not in _FUNCTION_WORDS else s
 
 
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from claimsift.model.bases import mpnet_dir
 
 from claimsift import ClaimDetector
 
@@ -35,3 +36,31 @@ def test_quickstart_notebook_runs_top_to_bottom():
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(EXAMPLES)}}).execute()
     outputs = "".join(str(o) for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", []))
     assert "macro-F1" in outputs and "unverifiable_expert_claim" in outputs
+
+
+# Read at collection, before the test session points the cache at a temporary folder.
+USER_MPNET = mpnet_dir()
+
+
+@pytest.mark.skipif(not (USER_MPNET / "config.json").exists(),
+                    reason="the MPNet base is not installed (claimsift download mpnet)")
+def test_accurate_model_flags_the_example_expert():
+    import os
+
+    # The user's base, seen from the session's temporary cache (merged weights are written there).
+    link = Path(os.environ["CLAIMSIFT_CACHE"]) / USER_MPNET.name
+    if not link.exists():
+        link.symlink_to(USER_MPNET, target_is_directory=True)
+    acc = ClaimDetector.from_pretrained("accurate", runtime="torch")
+    results = acc.score((EXAMPLES / "draft_insight.txt").read_text())
+    petrova = next(r for r in results if "Anya Petrova" in r.text)
+    assert petrova.label == "unverifiable_expert_claim"
+    assert "Anya Petrova" in petrova.attribution.speaker.text
+
+
+def test_accurate_model_without_its_base_says_how_to_get_it(monkeypatch, tmp_path):
+    from claimsift.model.bases import BaseNotFoundError
+
+    monkeypatch.setenv("CLAIMSIFT_CACHE", str(tmp_path))  # an empty cache: no MPNet base
+    with pytest.raises(BaseNotFoundError, match="claimsift download mpnet"):
+        ClaimDetector.from_pretrained("accurate")

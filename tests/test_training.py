@@ -51,6 +51,27 @@ def test_overfit_a_tiny_model_then_save_and_reload(tiny_base, tmp_path):
     assert "sha256" in card and "Wikinews" in card and metrics["calibration"]["temperature"] > 0
 
 
+def test_head_lr_trains_the_heads_at_their_own_rate(tiny_base, tmp_path):
+    import torch
+    from claimsift.training.train import train
+    from transformers import set_seed
+
+    _corpus(tmp_path / "corpus.jsonl")
+    cfg = TrainConfig(base=str(tiny_base), adapter="full", corpus=str(tmp_path / "corpus.jsonl"), wikinews=None,
+                      epochs=3, lr=1e-9, head_lr=1e-2, batch_size=8, warmup_ratio=0.0, context="none",
+                      calibrate=False, output_dir=str(tmp_path / "runs"), model_dir=str(tmp_path / "model"))
+    set_seed(cfg.seed)  # train() starts the same way, so this is the model it starts from
+    start = ClaimDetector.new(cfg.base, adapter="full", context="none", max_length=cfg.max_length, device="cpu")
+    det, _ = train(cfg, eval_splits={"dev": []})
+    before, after = start.net.state_dict(), det.net.cpu().state_dict()
+    moved = {k: (after[k] - before[k]).abs().max().item() for k in before}
+    assert max(v for k, v in moved.items() if k.startswith("encoder.")) < 1e-5
+    assert moved["tag_head.weight"] > 1e-3 and moved["label_head.weight"] > 1e-3
+    with pytest.raises(ValueError, match="head_lr must be positive"):
+        TrainConfig(head_lr=0.0)
+    assert torch.isfinite(after["tag_head.weight"]).all()
+
+
 def test_config_validates_and_overrides():
     cfg = TrainConfig.from_json("training/configs/default.json")
     assert cfg.base == "minilm" and cfg.adapter == "lora"

@@ -47,6 +47,8 @@ def model_card(cfg, det, metrics: dict) -> str:
     if cfg.soft_labels:
         sources.append(f"- teacher soft labels `{cfg.soft_labels}` weight {cfg.soft_weight}")
     cal = metrics.get("calibration", {})
+    tuning = (f"LoRA r={det.config.lora_r}, alpha={det.config.lora_alpha} on all linear layers"
+              if det.config.adapter == "lora" else "all encoder weights (full fine-tune)")
     hw = metrics.get("hardware", {})
     return f"""# claimsift model card
 
@@ -54,8 +56,7 @@ Generated {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by `claims
 
 ## Model
 - Base encoder: `{det.config.base}`, weights sha256 `{det.config.base_sha256}`
-- Fine-tuning: {det.config.adapter} (LoRA r={det.config.lora_r}, alpha={det.config.lora_alpha} on all linear
-  layers, plus label, attribution-tag and named heads), context `{det.config.context}`,
+- Fine-tuning: {tuning}, plus label, attribution-tag and named heads; context `{det.config.context}`,
   max length {det.config.max_length}
 - Labels: {', '.join(LABELS)}
 - Calibration: temperature {cal.get('temperature', 1.0):.3f}; dev ECE {cal.get('dev_ece_before', float('nan')):.3f}

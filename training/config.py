@@ -42,6 +42,9 @@ class TrainConfig:
     soft_weight: float = 0.0
     epochs: float = 3.0
     lr: float = 5e-4
+    # The heads start from random weights; a full fine-tune's small lr (3e-5) leaves the token
+    # head undertrained (the MPNet teacher tagged whole clauses as speaker). None: same as lr.
+    head_lr: float | None = None
     batch_size: int = 16
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
@@ -66,6 +69,8 @@ class TrainConfig:
         for name in ("epochs", "lr", "batch_size", "max_length"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.head_lr is not None and self.head_lr <= 0:
+            raise ValueError(f"head_lr must be positive, got {self.head_lr}")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
 

@@ -48,6 +48,36 @@ class _TrainModule(nn.Module):
         return {"loss": loss, "logits": out["label_logits"]}
 
 
+def _trainer_class():
+    from transformers import Trainer
+
+    class HeadLrTrainer(Trainer):
+        """``Trainer`` whose optimizer gives the heads their own learning rate (``head_lr``)."""
+
+        def __init__(self, *args, head_lr: float | None = None, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.head_lr = head_lr
+
+        def create_optimizer(self, model=None):
+            fresh = self.optimizer is None
+            opt = super().create_optimizer(model)
+            if fresh and self.head_lr is not None:
+                heads = {id(p) for n, p in self.model.named_parameters() if not n.startswith("net.encoder.")}
+                groups = []
+                for g in opt.param_groups:
+                    rest = {k: v for k, v in g.items() if k != "params"}
+                    enc = [p for p in g["params"] if id(p) not in heads]
+                    head = [p for p in g["params"] if id(p) in heads]
+                    groups += [{**rest, "params": enc}] if enc else []
+                    groups += [{**rest, "params": head, "lr": self.head_lr}] if head else []
+                opt.param_groups.clear()
+                for g in groups:  # the scheduler, built next, scales each group's own lr
+                    opt.add_param_group(g)
+            return opt
+
+    return HeadLrTrainer
+
+
 def _macro_f1(y_true, y_pred) -> float:
     from sklearn.metrics import f1_score
 
@@ -144,7 +174,7 @@ def evaluate_splits(det: ClaimDetector, splits: dict[str, list[dict]]) -> dict[s
 def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None) -> tuple[ClaimDetector, dict]:
     """Train, select the best checkpoint on dev, calibrate, save; returns the detector and metrics."""
     from claimsift.training.card import model_card
-    from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+    from transformers import EarlyStoppingCallback, TrainingArguments, set_seed
 
     set_seed(cfg.seed)
     started = time.time()
@@ -176,8 +206,8 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
         train_sampling_strategy="group_by_length",  # less padding: similar lengths batch together
         disable_tqdm=False,
     )
-    trainer = Trainer(
-        model=module, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
+    trainer = _trainer_class()(
+        model=module, head_lr=cfg.head_lr, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
         data_collator=Collator(det.tokenizer.pad_token_id or 0), compute_metrics=compute_metrics,
         callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience)],
     )

@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     distill_parser(sub.add_parser("distill", help="a teacher model's probabilities for distillation"))
 
+    from claimsift.training.lowrank import build_parser as lowrank_parser
+
+    lowrank_parser(sub.add_parser("lowrank", help="a LoRA adapter extracted from a full fine-tune (SVD)"))
+
     p = sub.add_parser("data", help="build, validate and count the annotated corpus")
     p.add_argument("action", choices=("build", "validate", "stats"))
     p.add_argument("--src", type=Path, default=None)
@@ -256,6 +260,18 @@ def cmd_distill(args) -> int:
     return OK
 
 
+def cmd_lowrank(args) -> int:
+    from claimsift.model.bases import BaseNotFoundError, IntegrityError
+    from claimsift.model.detector import ModelFolderError
+    from claimsift.training.lowrank import run
+
+    try:
+        print(f"wrote {run(args)}")
+    except (ModelFolderError, BaseNotFoundError, IntegrityError, ValueError, OSError) as e:
+        return _error(str(e))
+    return OK
+
+
 def cmd_download(args) -> int:
     from claimsift.model.download import download_mpnet
 
@@ -299,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_download(args)
         if args.command == "distill":
             return cmd_distill(args)
+        if args.command == "lowrank":
+            return cmd_lowrank(args)
         return args.handler(args)
     except KeyboardInterrupt:
         print("claimsift: interrupted; rerun with --resume to continue a JSONL --output", file=sys.stderr)
