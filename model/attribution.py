@@ -152,7 +152,7 @@ def _with_head_noun(text: str, s: int) -> int:
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     while e > s and text[e - 1] in ",;:.\"“”'‘’(" and not text[s:e].endswith(("Dr.", "Mr.", "Jr.", "Inc.")):
         e -= 1
-    while s < e and text[s] in "\"“”'‘’(":
+    while s < e and text[s] in "\"“”'‘’(,;: ":
         s += 1
     return s, e
 

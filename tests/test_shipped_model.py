@@ -64,10 +64,10 @@ def test_accurate_model_flags_the_example_expert():
 
 
 @needs_mpnet
-@pytest.mark.xfail(strict=True, reason="known defect: the accurate model's token head tags the whole "
-                   "attribution clause as one span (speaker exact-F1 0.18 on test); README, Which model")
-def test_accurate_model_names_the_example_expert():
-    assert "Anya Petrova" in _accurate_petrova().attribution.speaker.text
+def test_accurate_model_names_the_example_expert_and_her_affiliation():
+    att = _accurate_petrova().attribution
+    assert att.speaker.text == "Dr. Anya Petrova"
+    assert "Institute for Strategic Studies" in att.role.text
 
 
 def test_accurate_model_without_its_base_says_how_to_get_it(monkeypatch, tmp_path):

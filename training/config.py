@@ -43,8 +43,8 @@ class TrainConfig:
     epochs: float = 3.0
     lr: float = 5e-4
     # The heads start from random weights. With the whole of MPNet at 3e-5 its token head never
-    # found a role or cue; heads at 5e-4 found some (cue exact-F1 0 -> 0.39 on test), not enough
-    # yet. None: the heads train at lr like the encoder.
+    # found a role or cue; heads at 5e-4 found some (cue exact-F1 0 -> 0.39 on test), and
+    # `claimsift lowrank --refit-tags` does the rest. None: the heads train at lr like the encoder.
     head_lr: float | None = None
     batch_size: int = 16
     weight_decay: float = 0.01
