@@ -66,9 +66,10 @@ def decode_spans(text: str, offsets, sentence_mask, probs) -> dict[str, tuple[in
     return out
 
 
-_FUNCTION_WORDS = {"a", "an", "the", "of", "for", "at", "in", "on", "from", "by", "with", "to", "and", "as", "who",
-                   "is", "are", "were", "was", "said", "say", "says"}
-_FUNCTION_ONLY = re.compile(r"(?:\s*\b(?:a|an|the|of|for|at|in|on|from|by|with|to|and|as|who|is)\b\s*)*", re.I)
+_FUNCTION = ("a", "an", "the", "of", "for", "at", "in", "on", "from", "by", "with", "to", "and", "as", "who", "is")
+_FUNCTION_ONLY = re.compile(rf"(?:\s*\b(?:{'|'.join(_FUNCTION)})\b\s*)*", re.I)
+# Words that cannot be the noun a "familiar with ..." speaker hangs on.
+_FUNCTION_WORDS = {*_FUNCTION, "are", "were", "was", "said", "say", "says"}
 
 # "according to [a statement from] X": X is the source. The tagger misses this form when the
 # source is an institution inside a longer phrase; the words themselves say who it is.

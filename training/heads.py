@@ -26,14 +26,14 @@ def token_states(det: ClaimDetector, records: list[dict], *, batch_size: int = 3
 
     xs, ys = [], []
     sep = det.tokenizer.sep_token or " "
+    keys = ("input_ids", "attention_mask", "token_type_ids")
     for sentences in group_documents(records).values():
         texts = [r["text"] for r in sentences]
         enc = encode(det.tokenizer, texts, context_pairs(texts, det.config.context, sep), det.config.max_length)
         keep = [k for k, r in enumerate(sentences) if r.get("spans") and r.get("label")]
         for lo in range(0, len(keep), batch_size):
             idx = keep[lo:lo + batch_size]
-            keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
-            batch = det.tokenizer.pad([{k: enc[k][i] for k in keys} for i in idx], return_tensors="pt")
+            batch = det.tokenizer.pad([{k: enc[k][i] for k in keys if k in enc} for i in idx], return_tensors="pt")
             with torch.inference_mode():
                 hidden = det.net.encoder(**batch.to(det.device)).last_hidden_state.float().cpu().numpy()
             for row, i in enumerate(idx):
