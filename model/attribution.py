@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 from claimsift.model.labels import SPAN_KINDS, TAGS
 
 PRONOUNS = {"he", "she", "they", "i", "we", "him", "her", "them", "his", "hers", "their", "it"}
 _WORD_CHAR = re.compile(r"[\w'’.-]")
-
-
-def _widen(text: str, s: int, e: int) -> tuple[int, int]:
-    """Grow a span to whole words (subword tokens can cut a word)."""
-    while s > 0 and _WORD_CHAR.match(text[s - 1]) and _WORD_CHAR.match(text[s]):
-        s -= 1
-    while e < len(text) and _WORD_CHAR.match(text[e]) and _WORD_CHAR.match(text[e - 1]):
-        e += 1
-    return s, e
+_WORD_RUN = re.compile(r"[\w'’.-]+")
+_B = {k: TAGS.index(f"B-{k}") for k in SPAN_KINDS}
+_I = {k: TAGS.index(f"I-{k}") for k in SPAN_KINDS}
+_KIND_SUM = np.zeros((len(TAGS), 1 + len(SPAN_KINDS)))
+_KIND_SUM[0, 0] = 1.0
+for _k, _kind in enumerate(SPAN_KINDS, start=1):
+    _KIND_SUM[[_B[_kind], _I[_kind]], _k] = 1.0
 
 
 def decode_spans(text: str, offsets, sentence_mask, probs) -> dict[str, tuple[int, int, float] | None]:
@@ -32,27 +31,37 @@ def decode_spans(text: str, offsets, sentence_mask, probs) -> dict[str, tuple[in
     Subword tokens vote per word (their B+I probabilities are averaged), so a word is never cut
     between two kinds; a span is a run of consecutive words of one kind, split where a word looks
     more like a beginning (B) than an inside (I). The run with the highest mean probability wins.
+    ``probs`` is a (tokens, tags) list or array.
     """
+    p = np.asarray(probs, dtype=np.float64)
+    kinds = p @ _KIND_SUM  # (T, 4): P(O), then P(B) + P(I) of each kind
+    # A word whose every token leans to O averages to O, so only words with a token leaning
+    # elsewhere need their average: in most sentences that is a handful of words.
+    leans = (kinds[:, 1:].max(axis=1) > kinds[:, 0]).tolist()
+    out: dict[str, tuple[int, int, float] | None] = dict.fromkeys(SPAN_KINDS)
     words = _words(text, offsets, sentence_mask)
-    out: dict[str, tuple[int, int, float] | None] = {}
-    kinds = ("O",) + SPAN_KINDS
-    scored = []  # per word: (start, end, kind, kind score, begins)
-    for s, e, toks in words:
-        p = {k: sum(_kind_prob(probs[t], k) for t in toks) / len(toks) for k in kinds}
-        kind = max(kinds, key=p.__getitem__)
-        begins = kind != "O" and probs[toks[0]][TAGS.index(f"B-{kind}")] > probs[toks[0]][TAGS.index(f"I-{kind}")]
-        scored.append((s, e, kind, p[kind], begins))
-    for kind in SPAN_KINDS:
+    if not any(leans[t] for w in words for t in w[2]):
+        return out
+    rows, pl = kinds.tolist(), p.tolist()
+    scored = []  # per word: (start, end, kind index, kind score, begins)
+    for s, e, wt in words:
+        if not any(leans[t] for t in wt):
+            scored.append((s, e, 0, 0.0, False))
+            continue
+        mean = [sum(rows[t][c] for t in wt) / len(wt) for c in range(1 + len(SPAN_KINDS))]
+        k = max(range(len(mean)), key=mean.__getitem__)  # the first maximum: ties go to O, speaker, role, cue
+        begins = k > 0 and pl[wt[0]][_B[SPAN_KINDS[k - 1]]] > pl[wt[0]][_I[SPAN_KINDS[k - 1]]]
+        scored.append((s, e, k, mean[k], begins))
+    for ki, kind in enumerate(SPAN_KINDS, start=1):
         runs: list[list[tuple]] = []
         prev_kind = None
         for w in scored:
-            if w[2] == kind:
-                if prev_kind != kind or w[4]:
+            if w[2] == ki:
+                if prev_kind != ki or w[4]:
                     runs.append([])
                 runs[-1].append(w)
             prev_kind = w[2]
         if not runs:
-            out[kind] = None
             continue
         best = max(runs, key=lambda r: sum(w[3] for w in r) / len(r))
         s, e = _trim(text, best[0][0], best[-1][1])
@@ -60,7 +69,6 @@ def decode_spans(text: str, offsets, sentence_mask, probs) -> dict[str, tuple[in
             s = _with_head_noun(text, _with_title(text, s))
         if kind != "cue" and _FUNCTION_ONLY.fullmatch(text[s:e]):
             # a lone "for" or "of" is a boundary the tagger misplaced, not a role
-            out[kind] = None
             continue
         out[kind] = (s, e, sum(w[3] for w in best) / len(best)) if e > s else None
     return out
@@ -102,17 +110,28 @@ def according_to(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
     return m.span("speaker"), m.span("cue")
 
 
-def _kind_prob(p, kind: str) -> float:
-    return p[0] if kind == "O" else p[TAGS.index(f"B-{kind}")] + p[TAGS.index(f"I-{kind}")]
-
-
 def _words(text: str, offsets, sentence_mask) -> list[tuple[int, int, list[int]]]:
-    """Group the sentence's tokens into words: (start, end, token indices)."""
+    """Group the sentence's tokens into words: (start, end, token indices).
+
+    A token is widened to the whole run of word characters (letters, digits, ' ’ . -) around it,
+    and tokens whose widened spans overlap are one word. Tokens come in text order, so one walk
+    along the runs serves them all.
+    """
+    runs = [m.span() for m in _WORD_RUN.finditer(text)]
+    j, n_runs = 0, len(runs)
     words: list[tuple[int, int, list[int]]] = []
     for t, ((a, b), m) in enumerate(zip(offsets, sentence_mask, strict=False)):
         if not m or b <= a:
             continue
-        a, b = _widen(text, a, b)
+        while j < n_runs and runs[j][1] <= a:
+            j += 1
+        if j < n_runs and runs[j][0] <= a:  # the token starts inside a word: take the word's start
+            a = runs[j][0]
+        k = j
+        while k < n_runs and runs[k][1] <= b - 1:
+            k += 1
+        if k < n_runs and runs[k][0] <= b - 1:  # and it ends inside one: take that word's end
+            b = runs[k][1]
         if words and a < words[-1][1]:
             words[-1] = (words[-1][0], max(b, words[-1][1]), words[-1][2] + [t])
         else:

@@ -15,9 +15,11 @@ import logging
 import os
 import warnings
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 from claimsift.model import attribution as attr
 from claimsift.model.bases import (
@@ -30,11 +32,12 @@ from claimsift.model.bases import (
     sha256_file,
     verify_file,
 )
-from claimsift.model.features import CONTEXT_MODES, context_pairs, encode
+from claimsift.model.features import CONTEXT_MODES, collate_sorted, context_pairs, encode
 from claimsift.model.labels import LABELS, TAGS, Label
 from claimsift.model.network import ClaimNet
 from claimsift.model.results import Attribution, Field, Results, SentenceResult
 from claimsift.model.segment import Span, segment
+from claimsift.model.tokenizer import load_core, record_facts
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +48,8 @@ HEADS_NAME = "heads.safetensors"
 ENCODER_NAME = "encoder.safetensors"
 ADAPTER_DIR = "adapter"
 FORMAT_VERSION = 1
+CPU_BATCH_SIZE = 64
+GPU_BATCH_SIZE = 512
 _ATTRIBUTED = {lab.value for lab in Label if lab.has_attribution}
 
 
@@ -112,7 +117,9 @@ _OFFLINE = {"local_files_only": True, "trust_remote_code": False}
 def _load_tokenizer(base: Base):
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(base.path), **_OFFLINE)
+    tokenizer = AutoTokenizer.from_pretrained(str(base.path), **_OFFLINE)
+    record_facts(tokenizer, base)  # so that later ONNX Runtime loads can skip transformers
+    return tokenizer
 
 
 def _load_encoder(base: Base, dropout: float | None = None):
@@ -178,12 +185,13 @@ class ClaimDetector:
     """The claimsift model: ``from_pretrained``, ``save_pretrained``, ``classify``, ``score``."""
 
     def __init__(self, net: ClaimNet, tokenizer, config: DetectorConfig, device: str | None = None,
-                 batch_size: int = 64):
+                 batch_size: int | None = None):
         self.net = net
         self.tokenizer = tokenizer
         self.config = config
         self.device = _device(device)
-        self.batch_size = batch_size
+        # a GPU needs large batches to be busy; on a CPU larger ones gain nothing and cost memory
+        self.batch_size = batch_size or (GPU_BATCH_SIZE if self.device.type == "cuda" else CPU_BATCH_SIZE)
         self.net.to(self.device)
         self.net.eval()
 
@@ -205,7 +213,8 @@ class ClaimDetector:
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, *, device: str | None = None,
-                        batch_size: int = 64, quantize: bool = False, runtime: str = "torch") -> ClaimDetector:
+                        batch_size: int | None = None, quantize: bool = False, runtime: str = "torch"
+                        ) -> ClaimDetector:
         """Load ``default`` (the shipped model), ``accurate``, or a saved model folder; offline.
 
         ``runtime="onnx"`` (CPU) runs the network in ONNX Runtime from a graph exported once and
@@ -250,7 +259,8 @@ class ClaimDetector:
             raise ValueError("quantize=True and runtime='onnx' are for CPU inference; on a GPU the model runs in bf16")
         if runtime == "onnx" or (runtime == "auto" and on_cpu):
             try:
-                return cls(_onnx_net(cls, folder, cfg, quantize), _load_tokenizer(base), cfg, "cpu", batch_size)
+                net = _onnx_net(cls, folder, cfg, quantize)
+                return cls(net, load_core(base) or _load_tokenizer(base), cfg, "cpu", batch_size)
             except Exception as e:  # noqa: BLE001 - "auto" must still score when a graph cannot be built
                 if runtime == "onnx":
                     raise
@@ -304,45 +314,89 @@ class ClaimDetector:
         return folder
 
     # ---- inference --------------------------------------------------------------------
-    def _forward_batches(self, sentences: list[str], contexts: list[str | None], chunk: int = 4096):
+    def _forward_batches(self, sentences: list[str], contexts: list[str | None], chunk: int = 2048):
         """Yield (index, best label index, label_probs, attribution spans or None, named_prob) per sentence.
 
-        Works through ``chunk`` sentences at a time so memory stays flat on huge inputs; within a
-        chunk, sentences are sorted by length so batches carry little padding.
+        Works through ``chunk`` sentences at a time so memory stays flat on huge inputs. A
+        background thread tokenizes and pads the next chunk while the model runs on this one (the
+        fast tokenizer releases the GIL); within a chunk, sentences are sorted by length so
+        batches carry little padding.
         """
-        for lo in range(0, len(sentences), chunk):
-            for item in self._forward_chunk(sentences[lo:lo + chunk], contexts[lo:lo + chunk]):
-                yield (item[0] + lo, *item[1:])
+        if not sentences:
+            return
+        keys = tuple(k for k in ("input_ids", "token_type_ids", "sentence_mask")
+                     if k == "sentence_mask" or k in self.tokenizer.model_input_names)
+        pad_id = self.tokenizer.pad_token_id or 0
 
-    def _forward_chunk(self, sentences: list[str], contexts: list[str | None]):
-        enc = encode(self.tokenizer, sentences, contexts, self.config.max_length)
-        order = sorted(range(len(sentences)), key=lambda k: len(enc["input_ids"][k]))
-        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
-        temp = self.config.temperature
-        dtype = torch.bfloat16 if self.device.type == "cuda" else None
+        def prepare(lo: int):
+            enc = encode(self.tokenizer, sentences[lo:lo + chunk], contexts[lo:lo + chunk], self.config.max_length)
+            return enc, collate_sorted(enc, keys, pad_id)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="claimsift-tokenize") as pool:
+            ahead = pool.submit(prepare, 0)
+            for lo in range(0, len(sentences), chunk):
+                enc, collated = ahead.result()
+                if lo + chunk < len(sentences):
+                    ahead = pool.submit(prepare, lo + chunk)
+                for item in self._forward_chunk(sentences[lo:lo + chunk], enc, *collated):
+                    yield (item[0] + lo, *item[1:])
+
+    def _forward_chunk(self, sentences: list[str], enc: dict, order, lengths, arrays: dict):
+        cuda = self.device.type == "cuda"
+        dtype = torch.bfloat16 if cuda else None
+        pending = None
         with torch.inference_mode():
             for b in range(0, len(order), self.batch_size):
-                idx = order[b:b + self.batch_size]
-                feats = [{k: enc[k][i] for k in keys + ["sentence_mask"]} for i in idx]
-                batch = self.tokenizer.pad([{k: f[k] for k in keys} for f in feats], return_tensors="pt")
-                width = batch["input_ids"].shape[1]
-                smask = torch.tensor([f["sentence_mask"] + [0] * (width - len(f["sentence_mask"]))
-                                      for f in feats])
-                inputs = {k: v.to(self.device) for k, v in batch.items()}
+                e = min(b + self.batch_size, len(order))
+                inputs = self._inputs(arrays, lengths, b, e)
                 with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                    out = self.net(sentence_mask=smask.to(self.device), **inputs)
-                probs = torch.softmax(out["label_logits"].float() / temp, -1).cpu()
-                tags = torch.softmax(out["tag_logits"].float(), -1).cpu()
-                named = torch.sigmoid(out["named_logits"].float()).cpu()
-                best = probs.argmax(-1).tolist()
-                for row, i in enumerate(idx):
-                    p = probs[row].tolist()
-                    spans = None
-                    if LABELS[best[row]] in _ATTRIBUTED:
-                        n = len(enc["input_ids"][i])  # decode now: token probabilities are not kept
-                        spans = attr.decode_spans(sentences[i], enc["offset_mapping"][i],
-                                                  enc["sentence_mask"][i], tags[row, :n].tolist())
-                    yield i, best[row], p, spans, float(named[row])
+                    out = self.net(**inputs)
+                outputs = [torch.softmax(out["label_logits"].float() / self.config.temperature, -1),
+                           torch.sigmoid(out["named_logits"].float()), out["tag_logits"].float()]
+                done = None
+                if cuda:  # start the copies back now; read them after the next batch is queued
+                    outputs[2] = torch.softmax(outputs[2], -1)  # cheap here; on a CPU only attributed rows need it
+                    outputs = [t.to("cpu", non_blocking=True) for t in outputs]
+                    done = torch.cuda.Event()
+                    done.record()
+                if pending is not None:
+                    yield from self._decode_batch(sentences, enc, *pending)
+                pending = (order[b:e].tolist(), outputs, done)
+            if pending is not None:
+                yield from self._decode_batch(sentences, enc, *pending)
+
+    def _inputs(self, arrays: dict, lengths, b: int, e: int) -> dict[str, torch.Tensor]:
+        """The network's inputs for sorted rows ``b:e`` of a collated chunk, on the detector's device."""
+        width = int(lengths[e - 1])
+        inputs = {k: torch.from_numpy(v[b:e, :width]) for k, v in arrays.items()}
+        inputs["lengths"] = torch.from_numpy(lengths[b:e])
+        if self.device.type == "cuda":  # pinned, so the copies overlap the previous batch's work
+            inputs = {k: v.pin_memory().to(self.device, non_blocking=True) for k, v in inputs.items()}
+        else:
+            inputs = {k: v.contiguous() for k, v in inputs.items()}
+        lens = inputs.pop("lengths")
+        inputs["attention_mask"] = (torch.arange(width, device=lens.device) < lens[:, None]).long()
+        return inputs
+
+    @staticmethod
+    def _decode_batch(sentences: list[str], enc: dict, idx: list[int], outputs, done):
+        if done is not None:
+            done.synchronize()
+        probs, named, tags = outputs
+        best = probs.argmax(-1).tolist()
+        rows, named = probs.tolist(), named.tolist()
+        tags = tags.numpy()
+        if done is None:  # CPU: the network gave logits; normalise the rows that are decoded
+            attributed = [row for row in range(len(idx)) if LABELS[best[row]] in _ATTRIBUTED]
+            tags = tags.copy()
+            tags[attributed] = _softmax(tags[attributed])
+        for row, i in enumerate(idx):
+            spans = None
+            if LABELS[best[row]] in _ATTRIBUTED:
+                n = len(enc["input_ids"][i])  # decode now: token probabilities are not kept
+                spans = attr.decode_spans(sentences[i], enc["offset_mapping"][i], enc["sentence_mask"][i],
+                                          tags[row, :n])
+            yield i, best[row], rows[row], spans, named[row]
 
     def classify_many(self, documents: Sequence[Sequence[str]]) -> list[Results]:
         """Label the sentences of several documents at once (batched across documents)."""
@@ -496,6 +550,11 @@ class ClaimDetector:
                 scores=dict(zip(LABELS, probs, strict=True)), attribution=attribution, index=k,
             ))
         return results
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def flat_row(doc: str, r: SentenceResult) -> dict:

@@ -57,6 +57,32 @@ def test_labels_do_not_depend_on_batch_size_or_order(tiny_detector):
     assert [r.label for r in batched[0] + batched[1]] == [r.label for r in one]
 
 
+def test_chunks_tokenized_ahead_give_the_same_rows(tiny_detector):
+    """The background thread tokenizes chunk k+1 while chunk k runs; chunking must not change a row."""
+    sents = [f"Row {k} is {'long ' * (k % 9)}enough." for k in range(23)]
+    ctx = [None] * len(sents)
+    whole = sorted(tiny_detector._forward_batches(sents, ctx), key=lambda r: r[0])
+    chunked = sorted(tiny_detector._forward_batches(sents, ctx, chunk=5), key=lambda r: r[0])
+    assert [r[0] for r in chunked] == list(range(len(sents)))
+    for a, b in zip(whole, chunked, strict=True):
+        assert a[1] == b[1] and max(abs(x - y) for x, y in zip(a[2], b[2], strict=True)) < 1e-6
+
+
+def test_fast_encoding_matches_the_tokenizer_call(tiny_detector):
+    from claimsift.model.features import context_pairs, encode
+
+    tok = tiny_detector.tokenizer
+    sents = ["Mayor Ruth Ong said the bridge would reopen.", "", "Rents rose " * 60, "It’s “done,” she said."]
+    for mode in ("none", "both"):
+        ctx = context_pairs(sents, mode, tok.sep_token)
+        fast = encode(tok, sents, ctx, 32)
+        ref = tok(sents, ctx if mode != "none" else None, truncation=True, max_length=32, return_offsets_mapping=True)
+        for key in ("input_ids", "attention_mask", "token_type_ids", "offset_mapping"):
+            assert [list(map(tuple, r)) if key == "offset_mapping" else list(r) for r in fast[key]] == \
+                   [list(map(tuple, r)) if key == "offset_mapping" else list(r) for r in ref[key]], key
+        assert fast["sentence_mask"] == [[int(s == 0) for s in ref.sequence_ids(k)] for k in range(len(sents))]
+
+
 def test_corrupted_weights_are_refused(tiny_detector, tmp_path):
     folder = tiny_detector.save_pretrained(tmp_path / "m")
     with open(folder / "heads.safetensors", "r+b") as f:

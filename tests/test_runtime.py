@@ -74,3 +74,20 @@ def test_auto_runs_onnx_on_cpu_and_falls_back_to_torch_when_export_fails(tiny_ba
     assert len(det.score(DRAFT)) == 4
     with pytest.raises(RuntimeError, match="cannot trace"):
         ClaimDetector.from_pretrained(folder2, runtime="onnx")
+
+
+def test_a_cached_onnx_load_scores_without_importing_transformers(tiny_model_dir):
+    """transformers is a second or two of every cold start; the cached ONNX path needs none of it."""
+    import subprocess
+    import sys
+
+    first = ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx")  # exports, records tokenizer facts
+    code = ("import sys; from claimsift import ClaimDetector; "
+            f"d = ClaimDetector.from_pretrained({str(tiny_model_dir)!r}, runtime='onnx'); "
+            "print([round(p, 6) for p in d.score(sys.argv[1])[0].scores.values()]); "
+            "print('transformers' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code, DRAFT], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    scores, imported = run.stdout.strip().splitlines()[-2:]
+    assert imported == "False"
+    assert scores == str([round(p, 6) for p in first.score(DRAFT)[0].scores.values()])

@@ -75,7 +75,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--per-doc", type=int, default=60, help="first N sentences of each article")
     p.add_argument("--limit", type=int, default=None, help="at most N unlabelled sentences in all")
     p.add_argument("--out", type=Path, default=Path("runs/distill"))
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=None, help="default: 64 on CPU, 512 on GPU")
     p.add_argument("--device", default=None)
     p.add_argument("--runtime", choices=("torch", "onnx"), default="torch",
                    help="onnx: run the teacher in ONNX Runtime (CPU; same probabilities, faster)")

@@ -33,7 +33,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="default", help="default, accurate, or a model folder")
     p.add_argument("--max-bytes", type=int, default=10_000_000, help="largest input file accepted")
     p.add_argument("--allow-non-english", action="store_true", help="score drafts that do not look English")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=None, help="sentences per batch (default: 64 on CPU, 512 on GPU)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     p.add_argument("--quantize", action="store_true", help="CPU: int8 weights (faster; see eval/results/speed.md)")
     p.add_argument("--runtime", choices=("auto", "torch", "onnx"), default="auto",
@@ -234,7 +234,8 @@ def cmd_train(args, overrides: list[str]) -> int:
     except ValueError as e:
         return _error(str(e))
     _, metrics = train(cfg)
-    print(json.dumps(metrics["eval"], indent=2))
+    if "eval" in metrics:  # under torchrun only the main process evaluates and writes the model
+        print(json.dumps(metrics["eval"], indent=2))
     return OK
 
 

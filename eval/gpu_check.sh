@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# GPU measurements, run from the repository root on a machine with a CUDA GPU:
+#   speed:    claimsift (bf16) vs its forward pass alone vs transformers.pipeline -> $RESULTS/speed_gpu.md
+#   training: the default model's training command, timed                       -> $RESULTS/gpu_train/
+# Each step has its own time limit so one failure still leaves the other's results.
+set -uo pipefail
+RESULTS=${RESULTS:-eval/results}
+PY=${PYTHON:-python}
+WORK=${WORK:-/tmp/claimsift-gpu}
+mkdir -p "$RESULTS/gpu_train" "$WORK"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+timeout "${BENCH_TIMEOUT:-300}" "$PY" -m claimsift.eval.bench --model default --sentences "${SENTENCES:-30000}" \
+    --device cuda --output "$RESULTS/speed_gpu.md"
+echo "bench exit $?"
+start=$(date +%s)
+timeout "${TRAIN_TIMEOUT:-420}" "$PY" -m claimsift.cli train --config training/configs/distilled.json \
+    --output_dir "$WORK/run" --model_dir "$WORK/model" ${TRAIN_ARGS:-} 2>&1 | grep -v "it/s\]$" | tail -40
+echo "train exit ${PIPESTATUS[0]} after $(( $(date +%s) - start )) s"
+cp "$WORK/model/metrics.json" "$WORK/model/README.md" "$RESULTS/gpu_train/" 2>/dev/null || echo "no trained model to copy"

@@ -1,0 +1,72 @@
+"""The tokenizer for scoring in ONNX Runtime: the Rust fast tokenizer alone, without transformers.
+
+Loading a base's tokenizer through transformers means importing transformers, a second or two of a
+cold start on two CPU cores, for an object of which scoring uses only the Rust core (see
+:func:`claimsift.model.features.encode`) and three facts: the separator token, the padding id and
+the model's input names. The first load through transformers records those facts in the cache,
+keyed by the base weights' sha256; later ONNX Runtime loads read the base's ``tokenizer.json`` with
+``tokenizers`` and the recorded facts, and never import transformers.
+
+>>> tok = load_core(resolve_base("minilm"))   # doctest: +SKIP
+>>> tok.sep_token, tok.pad_token_id, tok.model_input_names  # doctest: +SKIP
+('[SEP]', 0, ('input_ids', 'token_type_ids', 'attention_mask'))
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from claimsift.model.bases import Base, cache_dir
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CoreTokenizer:
+    """What scoring reads of a tokenizer: the Rust tokenizer and three facts."""
+
+    backend_tokenizer: object  # tokenizers.Tokenizer
+    sep_token: str | None
+    pad_token_id: int | None
+    model_input_names: tuple[str, ...]
+
+
+def facts_path(base: Base) -> Path | None:
+    return cache_dir() / "tokenizers" / f"{base.sha256[:20]}.json" if base.sha256 else None
+
+
+def record_facts(tokenizer, base: Base) -> None:
+    """Remember a transformers tokenizer's facts for :func:`load_core`; best effort."""
+    path = facts_path(base)
+    if path is None or path.exists():
+        return
+    facts = {"sep_token": tokenizer.sep_token, "pad_token_id": tokenizer.pad_token_id,
+             "model_input_names": list(tokenizer.model_input_names)}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(facts), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        logger.info("tokenizer facts not cached (%s); the next load imports transformers again", e)
+
+
+def load_core(base: Base) -> CoreTokenizer | None:
+    """The core tokenizer of ``base``, or None when its facts were never recorded here."""
+    path = facts_path(base)
+    file = base.path / "tokenizer.json"
+    if path is None or not path.exists() or not file.exists():
+        return None
+    from tokenizers import Tokenizer
+
+    try:
+        facts = json.loads(path.read_text(encoding="utf-8"))
+        return CoreTokenizer(Tokenizer.from_file(str(file)), facts["sep_token"], facts["pad_token_id"],
+                             tuple(facts["model_input_names"]))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        logger.info("%s: unreadable tokenizer facts (%s); loading through transformers", path, e)
+        return None
