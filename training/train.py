@@ -204,6 +204,9 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
         save_total_limit=2, label_names=["labels", "source_id"], remove_unused_columns=False,
         logging_steps=50, report_to=[], seed=cfg.seed, data_seed=cfg.seed, dataloader_num_workers=0,
         train_sampling_strategy="group_by_length",  # less padding: similar lengths batch together
+        bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),  # mixed precision where it is native
+        # no accelerator: say so, which also lets torchrun's several CPU processes train data-parallel
+        use_cpu=not torch.cuda.is_available() and not torch.backends.mps.is_available(),
         disable_tqdm=False,
     )
     trainer = _trainer_class()(
@@ -228,6 +231,10 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
         "dev_ece_after": expected_calibration_error(probs_after, labels[keep]),
     }
     det.config = replace(det.config, temperature=temp)
+    if not trainer.is_world_process_zero():
+        # Under torchrun / accelerate launch every process trains and predicts (collective steps);
+        # one process evaluates and writes the model, so the files are never written twice.
+        return det, metrics
     metrics["train_seconds"] = round(time.time() - started, 1)
     metrics["hardware"] = {
         "device": str(det.device), "cpu_threads": torch.get_num_threads(), "platform": platform.platform(),
