@@ -67,6 +67,7 @@ def decode_spans(text: str, offsets, sentence_mask, probs) -> dict[str, tuple[in
         s, e = _trim(text, best[0][0], best[-1][1])
         if kind == "speaker":
             s = _with_head_noun(text, _with_title(text, s))
+            e = _to_end_of_name(text, s, e)
         if kind != "cue" and _FUNCTION_ONLY.fullmatch(text[s:e]):
             # a lone "for" or "of" is a boundary the tagger misplaced, not a role
             continue
@@ -148,6 +149,23 @@ def _with_title(text: str, s: int) -> int:
     """Names are written with their titles: "Dr. Anya Petrova", not "Anya Petrova"."""
     m = _TITLE_BEFORE.search(text, max(0, s - 40), s)
     return m.start() if m else s
+
+
+_NAME_WORD_AFTER = re.compile(r"[ \t]+[A-Z][\w'’-]*")
+
+
+def _to_end_of_name(text: str, s: int, e: int) -> int:
+    """A speaker ending on a capitalised word runs on to the end of the name.
+
+    >>> t = "according to the US State Department."
+    >>> t[t.index("US"):_to_end_of_name(t, t.index("US"), t.index(" Department"))]
+    'US State Department'
+    """
+    if e <= s or not text[text.rfind(" ", s, e) + 1:e][:1].isupper():
+        return e
+    while m := _NAME_WORD_AFTER.match(text, e):
+        e = m.end()
+    return e
 
 
 # "Officials familiar with the talks": the tagger sometimes starts the speaker at the modifier and

@@ -100,3 +100,22 @@ def test_a_quote_over_several_sentences_keeps_the_label_of_its_first_sentence():
     assert [r.label for r in results] == ["unverifiable_expert_claim", "unverifiable_expert_claim", "reported_fact"]
     assert results[1].attribution.speaker.text == "Dr. Anya Petrova" and results[1].attribution.speaker.from_context
     assert results[1].confidence == 0.1  # the model's own probability for the label given, not its top one
+
+
+@pytest.mark.parametrize("tags, speaker", [
+    (["O", "O", "B-speaker", "I-speaker", "O", "B-cue"], "US State Department"),  # the tagger stopped mid-name
+    (["O", "O", "B-speaker", "I-speaker", "I-speaker", "B-cue"], "US State Department"),
+])
+def test_a_speaker_runs_to_the_end_of_a_capitalised_name(tags, speaker):
+    text = "Officials at US State Department said"
+    words = [(0, 9), (10, 12), (13, 15), (16, 21), (22, 32), (33, 37)]
+    spans = decode_spans(text, words, [1] * len(words), [_onehot(t) for t in tags])
+    assert text[spans["speaker"][0]:spans["speaker"][1]] == speaker
+
+
+def test_a_speaker_does_not_run_over_a_lowercase_word_or_punctuation():
+    text = "Ruth Ong, the mayor, said"
+    words = [(0, 4), (5, 8), (8, 9), (10, 13), (14, 19), (19, 20), (21, 25)]
+    tags = ["B-speaker", "I-speaker", "O", "O", "B-role", "O", "B-cue"]
+    spans = decode_spans(text, words, [1] * len(words), [_onehot(t) for t in tags])
+    assert text[spans["speaker"][0]:spans["speaker"][1]] == "Ruth Ong"
