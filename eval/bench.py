@@ -42,11 +42,16 @@ def _sentences(n: int) -> tuple[list[list[str]], list[str]]:
     return out, [s for d in out for s in d]
 
 
+def _on_gpu(device: str | None) -> bool:
+    import torch
+
+    return (device or "").startswith("cuda") or (device is None and torch.cuda.is_available())
+
+
 def _gpu_mb(device: str | None) -> float | None:
     import torch
 
-    on_gpu = (device or "").startswith("cuda") or (device is None and torch.cuda.is_available())
-    return torch.cuda.max_memory_allocated() / 2**20 if on_gpu else None
+    return torch.cuda.max_memory_allocated() / 2**20 if _on_gpu(device) else None
 
 
 def _run_detector(model: str, n: int, device: str | None, batch_size: int | None, quantize: bool, runtime: str,
@@ -83,19 +88,14 @@ def _run_forward(model: str, n: int, device: str | None, batch_size: int | None,
     transfers and decoding.
     """
     import torch
-    from claimsift.model.detector import ClaimDetector
-    from claimsift.model.features import collate_sorted, context_pairs, encode
+    from claimsift.model.detector import CHUNK, ClaimDetector
 
     det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, runtime="torch")
-    docs, flat = _sentences(n)
-    sep = det.tokenizer.sep_token or " "
-    contexts = [c for d in docs for c in context_pairs(list(d), det.config.context, sep)]
-    keys = tuple(k for k in ("input_ids", "token_type_ids", "sentence_mask")
-                 if k == "sentence_mask" or k in det.tokenizer.model_input_names)
+    docs, _ = _sentences(n)
+    flat, contexts = det._flatten(docs)
     batches = []
-    for lo in range(0, len(flat), 2048):  # the chunks classify_many sorts within
-        enc = encode(det.tokenizer, flat[lo:lo + 2048], contexts[lo:lo + 2048], det.config.max_length)
-        order, lengths, arrays = collate_sorted(enc, keys, det.tokenizer.pad_token_id or 0)
+    for lo in range(0, len(flat), CHUNK):  # the chunks classify_many sorts within
+        _, (order, lengths, arrays) = det._collate(flat[lo:lo + CHUNK], contexts[lo:lo + CHUNK])
         batches += [det._inputs(arrays, lengths, b, min(b + det.batch_size, len(order)))
                     for b in range(0, len(order), det.batch_size)]
     dtype = torch.bfloat16 if det.device.type == "cuda" else None
@@ -124,7 +124,7 @@ def _run_pipeline(model: str, n: int, device: str | None, queue) -> None:
     base = resolve_base(cfg.base)
     clf = AutoModelForSequenceClassification.from_pretrained(str(base.path), num_labels=5, local_files_only=True)
     tok = AutoTokenizer.from_pretrained(str(base.path), local_files_only=True)
-    dev = 0 if (device or "").startswith("cuda") or (device is None and torch.cuda.is_available()) else -1
+    dev = 0 if _on_gpu(device) else -1
     if dev == 0:  # bf16 on a GPU, as claimsift runs there
         clf = clf.to(torch.bfloat16)
     pipe = pipeline("text-classification", model=clf, tokenizer=tok, device=dev)

@@ -49,6 +49,7 @@ ENCODER_NAME = "encoder.safetensors"
 ADAPTER_DIR = "adapter"
 FORMAT_VERSION = 1
 CPU_BATCH_SIZE = 64
+CHUNK = 2048  # sentences tokenized, sorted and scored together; bounds memory on huge inputs
 GPU_BATCH_SIZE = 512
 _ATTRIBUTED = {lab.value for lab in Label if lab.has_attribution}
 
@@ -314,7 +315,7 @@ class ClaimDetector:
         return folder
 
     # ---- inference --------------------------------------------------------------------
-    def _forward_batches(self, sentences: list[str], contexts: list[str | None], chunk: int = 2048):
+    def _forward_batches(self, sentences: list[str], contexts: list[str | None], chunk: int = CHUNK):
         """Yield (index, best label index, label_probs, attribution spans or None, named_prob) per sentence.
 
         Works through ``chunk`` sentences at a time so memory stays flat on huge inputs. A
@@ -324,13 +325,9 @@ class ClaimDetector:
         """
         if not sentences:
             return
-        keys = tuple(k for k in ("input_ids", "token_type_ids", "sentence_mask")
-                     if k == "sentence_mask" or k in self.tokenizer.model_input_names)
-        pad_id = self.tokenizer.pad_token_id or 0
 
         def prepare(lo: int):
-            enc = encode(self.tokenizer, sentences[lo:lo + chunk], contexts[lo:lo + chunk], self.config.max_length)
-            return enc, collate_sorted(enc, keys, pad_id)
+            return self._collate(sentences[lo:lo + chunk], contexts[lo:lo + chunk])
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="claimsift-tokenize") as pool:
             ahead = pool.submit(prepare, 0)
@@ -340,6 +337,23 @@ class ClaimDetector:
                     ahead = pool.submit(prepare, lo + chunk)
                 for item in self._forward_chunk(sentences[lo:lo + chunk], enc, *collated):
                     yield (item[0] + lo, *item[1:])
+
+    def _collate(self, sentences: list[str], contexts: list[str | None]) -> tuple[dict, tuple]:
+        """Tokenize one chunk and pad it, sorted by length: ``(encoding, (order, lengths, arrays))``."""
+        enc = encode(self.tokenizer, sentences, contexts, self.config.max_length)
+        keys = tuple(k for k in ("input_ids", "token_type_ids", "sentence_mask")
+                     if k == "sentence_mask" or k in self.tokenizer.model_input_names)
+        return enc, collate_sorted(enc, keys, self.tokenizer.pad_token_id or 0)
+
+    def _flatten(self, documents: Sequence[Sequence[str]]) -> tuple[list[str], list[str | None]]:
+        """All documents' sentences in order, each with its context from its own document."""
+        flat: list[str] = []
+        contexts: list[str | None] = []
+        sep = self.tokenizer.sep_token or " "
+        for sents in documents:
+            flat.extend(sents)
+            contexts.extend(context_pairs(list(sents), self.config.context, sep))
+        return flat, contexts
 
     def _forward_chunk(self, sentences: list[str], enc: dict, order, lengths, arrays: dict):
         cuda = self.device.type == "cuda"
@@ -400,12 +414,7 @@ class ClaimDetector:
 
     def classify_many(self, documents: Sequence[Sequence[str]]) -> list[Results]:
         """Label the sentences of several documents at once (batched across documents)."""
-        flat: list[str] = []
-        contexts: list[str | None] = []
-        sep = self.tokenizer.sep_token or " "
-        for sents in documents:
-            flat.extend(sents)
-            contexts.extend(context_pairs(list(sents), self.config.context, sep))
+        flat, contexts = self._flatten(documents)
         rows: list = [None] * len(flat)
         if flat:
             for item in self._forward_batches(flat, contexts):

@@ -51,7 +51,7 @@ def encode(tokenizer, sentences: list[str], contexts: list[str | None], max_leng
         enc = tokenizer(sentences, contexts if has_ctx else None, truncation=True, max_length=max_length,
                         return_offsets_mapping=True)
         out = {k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids", "offset_mapping") if k in enc}
-        out["sentence_mask"] = [[1 if sid == 0 else 0 for sid in enc.sequence_ids(k)] for k in range(len(sentences))]
+        out["sentence_mask"] = [_first_sequence(enc.sequence_ids(k)) for k in range(len(sentences))]
         return out
     with _BACKEND_LOCK:  # the truncation setting lives on the shared Rust object
         backend.no_padding()
