@@ -6,7 +6,9 @@ own. ``python -m claimsift.eval.bench --model default --sentences 2000`` writes
 architecture with a freshly initialised 5-way head and ``batch_size=32``: it measures speed only
 (its head is untrained, so its macro-F1 is not meaningful and is not reported). A third row times
 claimsift's network alone on the same inputs, tokenized, padded and moved to the device beforehand:
-the ceiling end to end can approach. ``--device cuda`` runs all three on a GPU (bf16).
+the ceiling end to end can approach. ``--device cuda`` runs all three on a GPU (bf16). On a CPU
+with native bf16 (AMX or AVX512-BF16) claimsift's default is bf16: the table then also times it
+in fp32 and a bf16 pipeline, so the precision's share of the gain is visible.
 """
 
 from __future__ import annotations
@@ -55,12 +57,14 @@ def _gpu_mb(device: str | None) -> float | None:
 
 
 def _run_detector(model: str, n: int, device: str | None, batch_size: int | None, quantize: bool, runtime: str,
-                  queue) -> None:
+                  precision: str, queue) -> None:
     from claimsift.data.corpus import load_records
     from claimsift.model.detector import ClaimDetector
-    from claimsift.training.train import evaluate_splits
+    from claimsift.model.labels import LABELS
+    from sklearn.metrics import f1_score
 
     det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, quantize=quantize,
+                                        precision=precision,
                                         runtime=runtime)
     docs, flat = _sentences(n)
     det.classify_many(docs[:2])  # warm-up
@@ -69,9 +73,11 @@ def _run_detector(model: str, n: int, device: str | None, batch_size: int | None
     det.classify_many(docs)
     _sync(det.device)
     seconds = time.perf_counter() - start
-    f1 = evaluate_splits(det, {"test": load_records("test")})["test"]["macro_f1"]
+    test = load_records("test")
+    labels = [p["label"] for p in det.predict_records(test)]
+    f1 = float(f1_score([r["label"] for r in test], labels, labels=list(LABELS), average="macro", zero_division=0))
     queue.put({"sentences": len(flat), "seconds": seconds, "peak_rss_mb": _rss_mb(), "gpu_mb": _gpu_mb(device),
-               "macro_f1": f1})
+               "macro_f1": f1, "labels": labels})
 
 
 def _sync(device) -> None:
@@ -98,7 +104,7 @@ def _run_forward(model: str, n: int, device: str | None, batch_size: int | None,
         _, (order, lengths, arrays) = det._collate(flat[lo:lo + CHUNK], contexts[lo:lo + CHUNK])
         batches += [det._inputs(arrays, lengths, b, min(b + det.batch_size, len(order)))
                     for b in range(0, len(order), det.batch_size)]
-    dtype = torch.bfloat16 if det.device.type == "cuda" else None
+    dtype = det.dtype  # the precision claimsift itself runs in there
 
     def forward_all():
         with torch.inference_mode(), torch.autocast(det.device.type, dtype=dtype, enabled=dtype is not None):
@@ -114,7 +120,7 @@ def _run_forward(model: str, n: int, device: str | None, batch_size: int | None,
                "macro_f1": None})
 
 
-def _run_pipeline(model: str, n: int, device: str | None, queue) -> None:
+def _run_pipeline(model: str, n: int, device: str | None, bf16: bool, queue) -> None:
     import torch
     from claimsift.model.bases import resolve_base
     from claimsift.model.detector import SHIPPED, DetectorConfig
@@ -125,7 +131,7 @@ def _run_pipeline(model: str, n: int, device: str | None, queue) -> None:
     clf = AutoModelForSequenceClassification.from_pretrained(str(base.path), num_labels=5, local_files_only=True)
     tok = AutoTokenizer.from_pretrained(str(base.path), local_files_only=True)
     dev = 0 if _on_gpu(device) else -1
-    if dev == 0:  # bf16 on a GPU, as claimsift runs there
+    if bf16:
         clf = clf.to(torch.bfloat16)
     pipe = pipeline("text-classification", model=clf, tokenizer=tok, device=dev)
     _, flat = _sentences(n)
@@ -191,20 +197,34 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--append", action="store_true",
                    help="add this model's section to --output instead of replacing the file (one file, both models)")
     args = p.parse_args(argv)
-    paths = [("claimsift", False, "torch")] + [("claimsift int8", True, "torch")] * args.quantize
+    from claimsift.model.precision import resolve_precision
+
+    gpu = _on_gpu(args.device)
+    half = resolve_precision("auto", args.device or ("cuda" if gpu else "cpu")) is not None
+    paths = [("claimsift", False, "torch", "auto")]
+    paths += [("claimsift fp32", False, "torch", "fp32")] * (half and not gpu)
+    paths += [("claimsift int8", True, "torch", "fp32")] * args.quantize
     if args.onnx:  # the first ONNX load exports and caches the graph; the timed runs come after it
-        paths += [("claimsift onnx", False, "onnx")] + [("claimsift onnx int8", True, "onnx")] * args.quantize
-    rows = {name: _in_process(_run_detector, args.model, args.sentences, args.device, args.batch_size, q, rt)
-            for name, q, rt in paths}
+        paths += [("claimsift onnx", False, "onnx", "fp32")]
+        paths += [("claimsift onnx int8", True, "onnx", "fp32")] * args.quantize
+    rows = {name: _in_process(_run_detector, args.model, args.sentences, args.device, args.batch_size, q, rt, prec)
+            for name, q, rt, prec in paths}
     rows["forward pass alone (same inputs, on the device)"] = _in_process(
         _run_forward, args.model, args.sentences, args.device, args.batch_size)
-    rows["pipeline (batch 32)"] = _in_process(_run_pipeline, args.model, args.sentences, args.device)
-    colds = {"torch": cold_start(args.model)}
+    # The baseline is the plain pipeline a user gets: fp32 on a CPU. On a GPU, and on a CPU with
+    # native bf16, a bf16 pipeline shows how much of the gap is precision alone.
+    pipe = "pipeline bf16 (batch 32)" if gpu else "pipeline (batch 32)"
+    rows[pipe] = _in_process(_run_pipeline, args.model, args.sentences, args.device, gpu)
+    if half and not gpu:
+        rows["pipeline bf16 (batch 32)"] = _in_process(_run_pipeline, args.model, args.sentences, args.device, True)
+    colds = {"auto (the command's default)": cold_start(args.model),
+             "torch": cold_start(args.model, "--runtime", "torch")}
     if args.onnx:
         colds["onnx"] = cold_start(args.model, "--runtime", "onnx")
         if args.quantize:
             colds["onnx int8"] = cold_start(args.model, "--runtime", "onnx", "--quantize")
-    base = rows["pipeline (batch 32)"]["sentences"] / rows["pipeline (batch 32)"]["seconds"]
+    base = rows[pipe]["sentences"] / rows[pipe]["seconds"]
+    precision = "bf16" if half else "fp32"
     lines = [
         f"# Speed: `{args.model}` model", "",
         f"Machine: {machine()}.", "",
@@ -214,16 +234,23 @@ def main(argv: list[str] | None = None) -> int:
         + (" --quantize" if args.quantize else "") + (" --onnx" if args.onnx else "")
         + (" --append" if args.append else "")
         + "`; corpus test-split sentences, one run.", "",
-        "| path | sentences | seconds | sentences/s | vs pipeline | peak RSS (MB) | GPU peak (MB) | test macro-F1 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| path | sentences | seconds | sentences/s | vs pipeline | peak RSS (MB) | GPU peak (MB) | test macro-F1 "
+        "| test labels as `claimsift` |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in rows.items():
         sps = r["sentences"] / r["seconds"]
         gpu = f"{r['gpu_mb']:.0f}" if r["gpu_mb"] else "-"
         f1 = (f"{r['macro_f1']:.3f}" if r["macro_f1"] is not None
               else "n/a (untrained head)" if name.startswith("pipeline") else "-")
+        same = "-"
+        if r.get("labels") and name != "claimsift":  # how many test labels this path changes
+            ref = rows["claimsift"]["labels"]
+            same = f"{sum(a == b for a, b in zip(ref, r['labels'], strict=True)) / len(ref):.2%}"
         lines.append(f"| {name} | {r['sentences']} | {r['seconds']:.1f} | {sps:.1f} | {sps / base:.2f}x | "
-                     f"{r['peak_rss_mb']:.0f} | {gpu} | {f1} |")
+                     f"{r['peak_rss_mb']:.0f} | {gpu} | {f1} | {same} |")
+    lines += ["", f"`claimsift` is the default path (`precision='auto'`), which ran in {precision} on this "
+              f"machine; 'vs pipeline' is against `{pipe}`."]
     forward = rows["forward pass alone (same inputs, on the device)"]
     e2e = rows["claimsift"]
     share = forward["seconds"] / e2e["seconds"]
@@ -239,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         text = args.output.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + text
     args.output.write_text(text, encoding="utf-8")
     print("\n".join(lines))
-    print(json.dumps({"rows": rows, "cold_start_s": colds}))
+    print(json.dumps({"rows": {k: {f: v for f, v in r.items() if f != "labels"} for k, r in rows.items()},
+                      "cold_start_s": colds}))
     return 0
 
 

@@ -29,7 +29,17 @@ from claimsift.eval.predictors import load_predictor, predict
 
 
 def _slug(name: str) -> str:
-    return Path(name).name if "/" in name else name
+    """A file-name-safe model name: a run's ``runs/NAME/model`` folder is called NAME."""
+    path = Path(name)
+    return (path.parent.name if path.name == "model" else path.name) if "/" in name else name
+
+
+def _precisions(models: dict) -> str:
+    """How each model ran, e.g. "bf16 (default, accurate)": results shift slightly with precision."""
+    by: dict[str, list[str]] = {}
+    for name, det in models.items():
+        by.setdefault("bf16" if getattr(det, "dtype", None) is not None else "fp32", []).append(name)
+    return "; ".join(f"{p} ({', '.join(names)})" for p, names in by.items()) or "-"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     write_comparison(reports, args.output_dir, notes=(
         "Produced by `python -m claimsift.eval.make_results` (see its docstring). Baselines fitted on corpus "
         f"train + wikinews_train ({len(train)} sentences), the data the models were trained on. Corpus splits "
-        "are whole documents never seen in training; `hard` is the hard-case set; `wikinews_dev` is real news."
+        "are whole documents never seen in training; `hard` is the hard-case set; `wikinews_dev` is real news. "
+        f"Models ran in {_precisions(models)} (`precision='auto'`: bf16 where the CPU or GPU has it natively)."
     ))
     for name in models:
         for split, records in splits.items():

@@ -35,6 +35,7 @@ from claimsift.model.bases import (
 from claimsift.model.features import CONTEXT_MODES, collate_sorted, context_pairs, encode
 from claimsift.model.labels import LABELS, TAGS, Label
 from claimsift.model.network import ClaimNet
+from claimsift.model.precision import limit_onednn_cache, resolve_precision
 from claimsift.model.results import Attribution, Field, Results, SentenceResult
 from claimsift.model.segment import Span, segment
 from claimsift.model.tokenizer import load_core, record_facts
@@ -176,7 +177,7 @@ def _onnx_net(cls, folder: Path, cfg: DetectorConfig, quantize: bool):
 
     graph = rt.export_path(cfg.files, cfg.base_sha256, quantize=quantize)
     if not cached_file_ok(graph):
-        built = cls.from_pretrained(folder, device="cpu", runtime="torch")
+        built = cls.from_pretrained(folder, device="cpu", runtime="torch", precision="fp32")
         rt.export(built.net, graph, token_types="token_type_ids" in built.tokenizer.model_input_names,
                   quantize=quantize)
     return rt.OnnxNet(graph)
@@ -186,11 +187,13 @@ class ClaimDetector:
     """The claimsift model: ``from_pretrained``, ``save_pretrained``, ``classify``, ``score``."""
 
     def __init__(self, net: ClaimNet, tokenizer, config: DetectorConfig, device: str | None = None,
-                 batch_size: int | None = None):
+                 batch_size: int | None = None, precision: str = "auto"):
         self.net = net
         self.tokenizer = tokenizer
         self.config = config
         self.device = _device(device)
+        # bf16 where the hardware has it (see claimsift.model.precision); ONNX graphs run as exported
+        self.dtype = resolve_precision(precision, self.device) if isinstance(net, torch.nn.Module) else None
         # a GPU needs large batches to be busy; on a CPU larger ones gain nothing and cost memory
         self.batch_size = batch_size or (GPU_BATCH_SIZE if self.device.type == "cuda" else CPU_BATCH_SIZE)
         self.net.to(self.device)
@@ -198,8 +201,12 @@ class ClaimDetector:
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
-    def new(cls, base: str = "minilm", *, device: str | None = None, **config) -> ClaimDetector:
-        """An untrained detector on ``base`` (a name, folder or cached hub name), for training."""
+    def new(cls, base: str = "minilm", *, device: str | None = None, precision: str = "auto",
+            **config) -> ClaimDetector:
+        """An untrained detector on ``base`` (a name, folder or cached hub name), for training.
+
+        ``precision`` is the mixed precision for training and inference (weights stay fp32).
+        """
         resolved = resolve_base(base)
         cfg = DetectorConfig(base=base, base_sha256=resolved.sha256, **config)
         encoder, tokenizer = _load_encoder(resolved, cfg.dropout)
@@ -210,18 +217,20 @@ class ClaimDetector:
                               target_modules=cfg.lora_targets, bias="none")
             encoder = get_peft_model(encoder, lora)
         net = ClaimNet(encoder, encoder.config.hidden_size, cfg.dropout)
-        return cls(net, tokenizer, cfg, device)
+        return cls(net, tokenizer, cfg, device, precision=precision)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, *, device: str | None = None,
-                        batch_size: int | None = None, quantize: bool = False, runtime: str = "torch"
-                        ) -> ClaimDetector:
+                        batch_size: int | None = None, quantize: bool = False, runtime: str = "torch",
+                        precision: str = "auto") -> ClaimDetector:
         """Load ``default`` (the shipped model), ``accurate``, or a saved model folder; offline.
 
         ``runtime="onnx"`` (CPU) runs the network in ONNX Runtime from a graph exported once and
         cached (see :mod:`claimsift.model.runtime`); later loads skip building the torch encoder.
-        ``runtime="auto"`` (the command line's default) is ONNX on CPU and torch on a GPU, and falls
-        back to torch, with a warning, when a graph cannot be built.
+        ``runtime="auto"`` (the command line's default) is ONNX on CPU (unless ``precision="bf16"``)
+        and torch on a GPU, and falls back to torch, with a warning, when a graph cannot be built.
+        ``precision`` is ``"auto"`` (bf16 where native, else fp32), ``"fp32"`` or ``"bf16"``; it
+        applies to the torch runtime without int8.
         ``quantize=True`` (CPU only) uses int8 weights (dynamic quantization, in either runtime):
         faster, but activation scales depend on the batch, so probabilities then vary slightly
         with batch composition. eval/results/speed.md measures what each choice gains and costs.
@@ -258,10 +267,13 @@ class ClaimDetector:
         on_cpu = _device(device).type == "cpu"
         if (quantize or runtime == "onnx") and not on_cpu:
             raise ValueError("quantize=True and runtime='onnx' are for CPU inference; on a GPU the model runs in bf16")
-        if runtime == "onnx" or (runtime == "auto" and on_cpu):
+        if precision == "bf16" and (quantize or runtime == "onnx"):
+            raise ValueError("precision='bf16' runs in torch without int8: drop quantize or runtime='onnx'")
+        # On a CPU "auto" is ONNX Runtime: fastest to the first scored draft (eval/results/speed.md).
+        if runtime == "onnx" or (runtime == "auto" and on_cpu and precision != "bf16"):
             try:
                 net = _onnx_net(cls, folder, cfg, quantize)
-                return cls(net, load_core(base) or _load_tokenizer(base), cfg, "cpu", batch_size)
+                return cls(net, load_core(base) or _load_tokenizer(base), cfg, "cpu", batch_size, "fp32")
             except Exception as e:  # noqa: BLE001 - "auto" must still score when a graph cannot be built
                 if runtime == "onnx":
                     raise
@@ -283,7 +295,13 @@ class ClaimDetector:
                 logger.warning("int8 in PyTorch is measured only on the MiniLM base (it broke MPNet); "
                                "use runtime='onnx' with quantize=True for %s", cfg.base)
             net = torch.ao.quantization.quantize_dynamic(net.eval(), {torch.nn.Linear}, dtype=torch.qint8)
-        return cls(net, tokenizer, cfg, device, batch_size)
+        det = cls(net, tokenizer, cfg, device, batch_size, "fp32" if quantize else precision)
+        if det.dtype is not None and det.device.type == "cpu":
+            # Measured: encoder weights stored in bf16 score 15-60% faster on a CPU than casting
+            # them at every call under autocast (the heads stay fp32 for the softmax).
+            det.net.encoder.to(det.dtype)
+            limit_onednn_cache()
+        return det
 
     def save_pretrained(self, path: str | os.PathLike, *, card: str | None = None) -> Path:
         """Write config, weights (safetensors only) and model card; records every file's sha256."""
@@ -291,6 +309,8 @@ class ClaimDetector:
 
         if not isinstance(self.net, ClaimNet):
             raise TypeError("save_pretrained needs the torch weights: load the model with runtime='torch'")
+        if any(p.dtype != torch.float32 for p in self.net.parameters() if p.is_floating_point()):
+            raise TypeError("save_pretrained needs fp32 weights: load the model with precision='fp32'")
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         files: list[str] = [HEADS_NAME]
@@ -357,7 +377,7 @@ class ClaimDetector:
 
     def _forward_chunk(self, sentences: list[str], enc: dict, order, lengths, arrays: dict):
         cuda = self.device.type == "cuda"
-        dtype = torch.bfloat16 if cuda else None
+        dtype = self.dtype
         pending = None
         with torch.inference_mode():
             for b in range(0, len(order), self.batch_size):

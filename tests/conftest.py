@@ -31,6 +31,15 @@ def _private_cache(tmp_path_factory):
     os.environ["CLAIMSIFT_CACHE"] = str(tmp_path_factory.mktemp("cache"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fp32_by_default():
+    """Equivalence tests compare probabilities to 1e-6, so "auto" means fp32 here whatever the CPU;
+    tests of bf16 ask for it by name (tests/test_precision.py)."""
+    import os
+
+    os.environ["CLAIMSIFT_PRECISION"] = "fp32"
+
+
 @pytest.fixture(scope="session")
 def tiny_base(tmp_path_factory):
     return make_tiny_base(tmp_path_factory.mktemp("tiny-base"))

@@ -109,6 +109,12 @@ def test_distill_scores_unlabelled_articles_and_gold_training_records(tiny_model
     assert {(r["doc"], r["i"]) for r in soft} == {("new-art", k) for k in range(3)} | {
         ("train-doc", k) for k in range(len(SENTENCES))}
     assert all(abs(sum(r["scores"]) - 1) < 1e-4 for r in soft)
+    # the student's model card names the teacher and its weights' hashes
+    from claimsift.training.card import _teacher
+
+    named = _teacher(str(tmp_path / "out" / "soft.jsonl"))
+    assert str(tiny_model_dir) in named and "heads.safetensors" in named
+    assert "not recorded" in _teacher(str(tmp_path / "elsewhere" / "soft.jsonl"))
 
 
 def test_student_learns_a_teachers_soft_labels_on_unlabelled_text(tiny_base, tmp_path):

@@ -34,6 +34,17 @@ def _table(evals: dict) -> str:
     return "\n".join([head, rule, *rows])
 
 
+def _teacher(soft_labels: str) -> str:
+    """Which model wrote the soft labels, from the ``teacher.json`` that ``claimsift distill`` leaves beside them."""
+    meta = Path(soft_labels).with_name("teacher.json")
+    try:
+        info = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return "teacher not recorded (written before `claimsift distill` recorded it)"
+    weights = ", ".join(f"{name} {digest[:16]}" for name, digest in sorted(info.get("files", {}).items()))
+    return f"teacher `{info.get('teacher')}` (base {info.get('base')}; weights sha256 {weights or 'unknown'})"
+
+
 def model_card(cfg, det, metrics: dict) -> str:
     """Markdown model card: base and hash, data fingerprints, resolved config, metrics, hardware."""
     from claimsift import __version__
@@ -45,7 +56,8 @@ def model_card(cfg, det, metrics: dict) -> str:
     for extra in cfg.extra_train:
         sources.append(f"- extra `{extra.path}` weight {extra.weight}, sha256 {fingerprint(extra.path)}")
     if cfg.soft_labels:
-        sources.append(f"- teacher soft labels `{cfg.soft_labels}` weight {cfg.soft_weight}")
+        sources.append(f"- teacher soft labels `{cfg.soft_labels}` weight {cfg.soft_weight}, "
+                       f"sha256 {fingerprint(cfg.soft_labels)}; {_teacher(cfg.soft_labels)}")
     cal = metrics.get("calibration", {})
     tuning = (f"LoRA r={det.config.lora_r}, alpha={det.config.lora_alpha} on all linear layers"
               if det.config.adapter == "lora" else "all encoder weights (full fine-tune)")
@@ -71,6 +83,7 @@ Generated {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by `claims
 
 ## Training
 - Time: {metrics.get('train_seconds')} s on {hw.get('device')} ({hw.get('gpu') or f"{hw.get('cpu_threads')} threads"}),
+  mixed precision {hw.get('precision', 'fp32')},
   {hw.get('platform')}, torch {hw.get('torch')}
 - Resolved config:
 

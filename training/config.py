@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from claimsift.model.features import CONTEXT_MODES
+from claimsift.model.precision import PRECISIONS
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class TrainConfig:
     adapter: str = "lora"
     lora_r: int = 16
     lora_alpha: int = 32
+    # Dropout on every LoRA input: on a CPU its random masks took 45% of a training step (profiled).
+    lora_dropout: float = 0.1
     context: str = "both"
     max_length: int = 128
     corpus: str = "data/corpus/corpus.jsonl"
@@ -59,6 +62,9 @@ class TrainConfig:
     model_dir: str = "model/weights/default"  # where the final model folder is written
     max_train_sentences: int | None = None  # for smoke tests and quick experiments
     calibrate: bool = True
+    # Mixed precision: "auto" is bf16 where the device multiplies bf16 natively (GPUs since Ampere,
+    # CPUs with AMX or AVX512-BF16), else fp32. Weights and optimizer state stay fp32 either way.
+    precision: str = "auto"
 
     def __post_init__(self):
         if self.context not in CONTEXT_MODES:
@@ -72,6 +78,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.head_lr is not None and self.head_lr <= 0:
             raise ValueError(f"head_lr must be positive, got {self.head_lr}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if not 0 <= self.lora_dropout < 1:
+            raise ValueError(f"lora_dropout must be in [0, 1), got {self.lora_dropout}")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
 

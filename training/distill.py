@@ -22,6 +22,7 @@ split stays unseen by the student.
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -100,5 +101,9 @@ def run(args) -> dict:
     soft = teacher_scores(teacher, unlabelled) + teacher_scores(teacher, gold)
     write_jsonl(unlabelled, args.out / "unlabelled.jsonl")
     write_jsonl(soft, args.out / "soft.jsonl")
+    # the student's model card names its teacher from this record
+    (args.out / "teacher.json").write_text(json.dumps({
+        "teacher": str(args.teacher), "base": teacher.config.base, "files": teacher.config.files,
+    }, indent=2) + "\n", encoding="utf-8")
     return {"unlabelled": len(unlabelled), "unlabelled_docs": len({r["doc"] for r in unlabelled}),
             "gold": len(gold), "teacher": args.teacher}

@@ -113,7 +113,7 @@ def run(args) -> Path:
     from claimsift.data.corpus import load_records, load_wikinews
     from claimsift.model.detector import ClaimDetector
 
-    full = ClaimDetector.from_pretrained(args.model, device="cpu", runtime="torch")
+    full = ClaimDetector.from_pretrained(args.model, device="cpu", runtime="torch", precision="fp32")
     det = lora_from_full(full, rank=args.rank)
     tags = ""
     if args.refit_tags:

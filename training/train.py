@@ -179,7 +179,8 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
     set_seed(cfg.seed)
     started = time.time()
     det = ClaimDetector.new(cfg.base, adapter=cfg.adapter, lora_r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
-                            context=cfg.context, max_length=cfg.max_length)
+                            lora_dropout=cfg.lora_dropout, context=cfg.context,
+                            max_length=cfg.max_length, precision=cfg.precision)
     data = load_training_data(cfg)
     soft = _load_soft(cfg.soft_labels)
 
@@ -204,7 +205,8 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
         save_total_limit=2, label_names=["labels", "source_id"], remove_unused_columns=False,
         logging_steps=50, report_to=[], seed=cfg.seed, data_seed=cfg.seed, dataloader_num_workers=0,
         train_sampling_strategy="group_by_length",  # less padding: similar lengths batch together
-        bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),  # mixed precision where it is native
+        # Mixed precision where the hardware has bf16: measured 1.6x per step on a 2-core AMX CPU.
+        bf16=det.dtype == torch.bfloat16,
         # no accelerator: say so, which also lets torchrun's several CPU processes train data-parallel
         use_cpu=not torch.cuda.is_available() and not torch.backends.mps.is_available(),
         disable_tqdm=False,
@@ -237,7 +239,8 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
         return det, metrics
     metrics["train_seconds"] = round(time.time() - started, 1)
     metrics["hardware"] = {
-        "device": str(det.device), "cpu_threads": torch.get_num_threads(), "platform": platform.platform(),
+        "device": str(det.device), "precision": "bf16" if det.dtype == torch.bfloat16 else "fp32",
+        "cpu_threads": torch.get_num_threads(), "platform": platform.platform(),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "torch": torch.__version__,
     }

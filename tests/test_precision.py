@@ -1,0 +1,91 @@
+"""bf16 where the hardware has it: how "auto" resolves, and the bf16 paths of inference and training."""
+
+import json
+
+import pytest
+import torch
+from claimsift.model import precision as prec
+from claimsift.model import runtime as rt
+from claimsift.model.labels import LABELS
+from claimsift.training.config import TrainConfig
+
+from claimsift import ClaimDetector
+
+DRAFT = ('Dr. Anya Petrova, a geopolitical analyst at the Institute for Strategic Studies, notes, '
+         '"The Miami talks are a gamble."\n\nShare your thoughts below!\nPrices rose 3% on Monday.')
+
+
+def test_precision_names_resolve_and_the_environment_pins_auto(monkeypatch):
+    monkeypatch.delenv(prec.ENV, raising=False)
+    assert prec.resolve_precision("fp32", "cpu") is None
+    assert prec.resolve_precision("bf16", "cpu") is torch.bfloat16
+    monkeypatch.setattr(prec, "native_bf16", lambda device: True)
+    assert prec.resolve_precision("auto", "cpu") is torch.bfloat16
+    monkeypatch.setenv(prec.ENV, "fp32")
+    assert prec.resolve_precision("auto", "cpu") is None
+    assert prec.resolve_precision("bf16", "cpu") is torch.bfloat16  # a name asked for wins over the pin
+    monkeypatch.setenv(prec.ENV, "half")
+    with pytest.raises(ValueError, match="CLAIMSIFT_PRECISION"):
+        prec.resolve_precision("auto", "cpu")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        prec.resolve_precision("fp16", "cpu")
+
+
+def test_native_bf16_reads_the_cpu_flags_and_is_false_without_them(monkeypatch):
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+    assert prec.native_bf16("cpu") is False
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    assert prec.native_bf16("cpu") is True
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")
+    assert prec.native_bf16("cpu") is False  # a torch without the private checks: fp32
+    assert prec.native_bf16("meta") is False
+
+
+def test_bf16_inference_keeps_the_labels_and_refuses_to_save(tiny_model_dir, tmp_path):
+    fp32 = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", precision="fp32")
+    bf16 = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", precision="bf16")
+    assert fp32.dtype is None and bf16.dtype is torch.bfloat16
+    assert next(bf16.net.encoder.parameters()).dtype is torch.bfloat16
+    assert bf16.net.label_head.weight.dtype is torch.float32  # the heads stay fp32
+    a, b = fp32.score(DRAFT), bf16.score(DRAFT)
+    assert all(abs(sum(r.scores.values()) - 1) < 1e-4 for r in b)
+    assert max(abs(x.scores[k] - y.scores[k]) for x, y in zip(a, b, strict=True) for k in LABELS) < 0.05
+    with pytest.raises(TypeError, match="precision='fp32'"):
+        bf16.save_pretrained(tmp_path / "copy")
+    with pytest.raises(ValueError, match="bf16"):
+        ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx", precision="bf16")
+
+
+def test_auto_runtime_is_onnx_on_cpu_unless_bf16_is_asked_for(tiny_model_dir, monkeypatch):
+    monkeypatch.delenv(prec.ENV, raising=False)
+    monkeypatch.setattr(prec, "native_bf16", lambda device: True)
+    # "auto" on a CPU is ONNX Runtime even where bf16 is native: it starts fastest (cold-start target)
+    assert isinstance(ClaimDetector.from_pretrained(tiny_model_dir, runtime="auto", device="cpu").net, rt.OnnxNet)
+    det = ClaimDetector.from_pretrained(tiny_model_dir, runtime="auto", device="cpu", precision="bf16")
+    assert not isinstance(det.net, rt.OnnxNet) and det.dtype is torch.bfloat16
+    lib = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu")  # the library's torch default
+    assert lib.dtype is torch.bfloat16 and next(lib.net.encoder.parameters()).dtype is torch.bfloat16
+
+
+def test_training_in_bf16_records_it_and_saves_fp32_weights(tiny_base, tmp_path):
+    from claimsift.data.samples import write_jsonl
+    from claimsift.training.train import train
+
+    rows = [("Share your thoughts below!", "no_claim"), ("The council approved the budget.", "reported_fact"),
+            ("The vote could mark a turning point.", "speculation")]
+    write_jsonl([{"doc": f"{split}-d", "i": i, "text": t, "label": lab, "split": split}
+                 for split in ("train", "dev") for i, (t, lab) in enumerate(rows)], tmp_path / "c.jsonl")
+    cfg = TrainConfig(base=str(tiny_base), adapter="lora", lora_r=2, lora_dropout=0.0, corpus=str(tmp_path / "c.jsonl"),
+                      wikinews=None, epochs=1, batch_size=4, context="none", precision="bf16",
+                      output_dir=str(tmp_path / "runs"), model_dir=str(tmp_path / "model"))
+    det, metrics = train(cfg, eval_splits={"dev": []})
+    assert metrics["hardware"]["precision"] == "bf16"
+    assert all(p.dtype is torch.float32 for p in det.net.parameters())
+    saved = json.loads((tmp_path / "model" / "claimsift.json").read_text())
+    assert saved["lora_dropout"] == 0.0
+    with pytest.raises(ValueError, match="precision must be one of"):
+        TrainConfig(precision="fp16")
+    with pytest.raises(ValueError, match="lora_dropout"):
+        TrainConfig(lora_dropout=1.0)
