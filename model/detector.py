@@ -35,7 +35,7 @@ from claimsift.model.bases import (
 from claimsift.model.features import CONTEXT_MODES, collate_sorted, context_pairs, encode
 from claimsift.model.labels import LABELS, TAGS, Label
 from claimsift.model.network import ClaimNet
-from claimsift.model.precision import limit_onednn_cache, resolve_precision
+from claimsift.model.precision import limit_onednn_cache, requested, resolve_precision
 from claimsift.model.results import Attribution, Field, Results, SentenceResult
 from claimsift.model.segment import Span, segment
 from claimsift.model.tokenizer import load_core, record_facts
@@ -267,10 +267,11 @@ class ClaimDetector:
         on_cpu = _device(device).type == "cpu"
         if (quantize or runtime == "onnx") and not on_cpu:
             raise ValueError("quantize=True and runtime='onnx' are for CPU inference; on a GPU the model runs in bf16")
-        if precision == "bf16" and (quantize or runtime == "onnx"):
+        asked = requested(precision)  # the CLAIMSIFT_PRECISION pin counts as asking
+        if asked == "bf16" and (quantize or runtime == "onnx"):
             raise ValueError("precision='bf16' runs in torch without int8: drop quantize or runtime='onnx'")
         # On a CPU "auto" is ONNX Runtime: fastest to the first scored draft (eval/results/speed.md).
-        if runtime == "onnx" or (runtime == "auto" and on_cpu and precision != "bf16"):
+        if runtime == "onnx" or (runtime == "auto" and on_cpu and asked != "bf16"):
             try:
                 net = _onnx_net(cls, folder, cfg, quantize)
                 return cls(net, load_core(base) or _load_tokenizer(base), cfg, "cpu", batch_size, "fp32")

@@ -39,14 +39,20 @@ def native_bf16(device: str | torch.device) -> bool:
     return False
 
 
-def resolve_precision(precision: str, device: str | torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``precision`` on ``device``; ``None`` means plain fp32."""
+def requested(precision: str) -> str:
+    """``precision`` as asked for: a name given wins, ``"auto"`` follows ``CLAIMSIFT_PRECISION`` if set."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     if precision == "auto" and os.environ.get(ENV):
         precision = os.environ[ENV]
         if precision not in PRECISIONS:
             raise ValueError(f"{ENV}={precision!r}: expected one of {PRECISIONS}")
+    return precision
+
+
+def resolve_precision(precision: str, device: str | torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``precision`` on ``device``; ``None`` means plain fp32."""
+    precision = requested(precision)
     if precision == "fp32":
         return None
     if precision == "bf16" or native_bf16(device):

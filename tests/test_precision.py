@@ -65,6 +65,10 @@ def test_auto_runtime_is_onnx_on_cpu_unless_bf16_is_asked_for(tiny_model_dir, mo
     assert isinstance(ClaimDetector.from_pretrained(tiny_model_dir, runtime="auto", device="cpu").net, rt.OnnxNet)
     det = ClaimDetector.from_pretrained(tiny_model_dir, runtime="auto", device="cpu", precision="bf16")
     assert not isinstance(det.net, rt.OnnxNet) and det.dtype is torch.bfloat16
+    monkeypatch.setenv(prec.ENV, "bf16")  # the pin is a request too
+    pinned = ClaimDetector.from_pretrained(tiny_model_dir, runtime="auto", device="cpu")
+    assert not isinstance(pinned.net, rt.OnnxNet) and pinned.dtype is torch.bfloat16
+    monkeypatch.delenv(prec.ENV)
     lib = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu")  # the library's torch default
     assert lib.dtype is torch.bfloat16 and next(lib.net.encoder.parameters()).dtype is torch.bfloat16
 
