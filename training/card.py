@@ -36,7 +36,9 @@ def _table(evals: dict) -> str:
 
 def _teacher(soft_labels: str) -> str:
     """Which model wrote the soft labels, from the ``teacher.json`` that ``claimsift distill`` leaves beside them."""
-    meta = Path(soft_labels).with_name("teacher.json")
+    from claimsift.training.distill import TEACHER_RECORD
+
+    meta = Path(soft_labels).with_name(TEACHER_RECORD)
     try:
         info = json.loads(meta.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):

@@ -30,6 +30,8 @@ from claimsift.data.samples import write_jsonl
 from claimsift.model.jsonl import json_objects
 from claimsift.model.segment import segment
 
+TEACHER_RECORD = "teacher.json"  # beside soft.jsonl; the student's model card reads it
+
 
 def unlabelled_records(articles: Iterable[dict], *, exclude: set[str], per_doc: int | None = None,
                        limit: int | None = None) -> list[dict]:
@@ -102,7 +104,7 @@ def run(args) -> dict:
     write_jsonl(unlabelled, args.out / "unlabelled.jsonl")
     write_jsonl(soft, args.out / "soft.jsonl")
     # the student's model card names its teacher from this record
-    (args.out / "teacher.json").write_text(json.dumps({
+    (args.out / TEACHER_RECORD).write_text(json.dumps({
         "teacher": str(args.teacher), "base": teacher.config.base, "files": teacher.config.files,
     }, indent=2) + "\n", encoding="utf-8")
     return {"unlabelled": len(unlabelled), "unlabelled_docs": len({r["doc"] for r in unlabelled}),
