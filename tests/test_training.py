@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import torch
 from claimsift.data.samples import write_jsonl
 from claimsift.training.config import TrainConfig
 
@@ -127,16 +128,21 @@ def test_student_learns_a_teachers_soft_labels_on_unlabelled_text(tiny_base, tmp
     teach = ["speculation", "attributed_quote", "speculation"]  # labels no gold sentence would suggest
     write_jsonl([{"doc": "raw", "i": k, "text": t, "label": None} for k, t in enumerate(unlabelled)],
                 tmp_path / "raw.jsonl")
-    write_jsonl([{"doc": "raw", "i": k, "scores": [float(lab == t) for lab in LABELS]} for k, t in enumerate(teach)],
-                tmp_path / "soft.jsonl")
+    # ... and a stale teacher row on a gold sentence (label 0 is reported_fact, gold says no_claim): gold wins
+    stale = {"doc": "train-doc", "i": next(i for i, s in enumerate(SENTENCES) if s[1] == "no_claim"),
+             "scores": [1.0, 0.0, 0.0, 0.0, 0.0]}
+    write_jsonl([{"doc": "raw", "i": k, "scores": [float(lab == t) for lab in LABELS]} for k, t in enumerate(teach)]
+                + [stale], tmp_path / "soft.jsonl")
     common = dict(base=str(tiny_base), adapter="full", corpus=str(tmp_path / "corpus.jsonl"), wikinews=None,
                   epochs=40, lr=3e-3, batch_size=8, warmup_ratio=0.0, early_stopping_patience=100, context="none",
                   output_dir=str(tmp_path / "runs"), model_dir=str(tmp_path / "model"), calibrate=False,
                   extra_train=({"path": str(tmp_path / "raw.jsonl"), "weight": 1.0},),
                   soft_labels=str(tmp_path / "soft.jsonl"), soft_weight=1.0)
     cfg = TrainConfig.from_dict(common)
-    det, _ = train(cfg, eval_splits={"dev": []})
+    det, metrics = train(cfg, eval_splits={"dev": []})
     assert [r.label for r in det.classify(unlabelled)] == teach
+    assert metrics["soft_labels_dropped"] == 1
+    assert "1 rows dropped where the teacher's top label disagrees" in (tmp_path / "model" / "README.md").read_text()
     blind, _ = train(cfg.with_overrides(["--soft_weight", "0"]), eval_splits={"dev": []})
     assert [r.label for r in blind.classify(unlabelled)] != teach
 
@@ -161,3 +167,39 @@ def test_torchrun_trains_data_parallel_and_writes_one_model(tiny_base, tmp_path)
     assert state["global_step"] == 2
     det = ClaimDetector.from_pretrained(tmp_path / "model", device="cpu")
     assert len(det.classify([s for s, *_ in SENTENCES])) == len(SENTENCES)
+
+
+def test_cpu_training_draws_dropout_masks_from_bits_unless_told_native(tiny_base, tmp_path):
+    from claimsift.training.dropout import MaskDropout
+    from claimsift.training.train import train
+
+    _corpus(tmp_path / "corpus.jsonl")
+    cfg = TrainConfig(base=str(tiny_base), adapter="lora", lora_r=2, lora_dropout=0.1,
+                      corpus=str(tmp_path / "corpus.jsonl"), wikinews=None, epochs=1, batch_size=8, context="none",
+                      calibrate=False,
+                      output_dir=str(tmp_path / "runs"), model_dir=str(tmp_path / "model"))
+    det, _ = train(cfg, eval_splits={"dev": []})
+    swapped = [m for m in det.net.modules() if isinstance(m, MaskDropout)]
+    assert any("lora_dropout" in name for name, m in det.net.named_modules() if isinstance(m, MaskDropout))
+    assert len(swapped) > 0 and not any(type(m) is torch.nn.Dropout for m in det.net.modules())
+    native, _ = train(cfg.with_overrides(["--dropout_masks", "native"]), eval_splits={"dev": []})
+    assert not any(isinstance(m, MaskDropout) for m in native.net.modules())
+    with pytest.raises(ValueError, match="dropout_masks"):
+        TrainConfig(dropout_masks="bernoulli")
+
+
+def test_training_speed_bench_runs_each_variant_and_writes_a_table(tiny_base, tmp_path):
+    from claimsift.eval.bench_train import main
+
+    _corpus(tmp_path / "corpus.jsonl")
+    cfg = {"base": str(tiny_base), "adapter": "lora", "lora_r": 2, "corpus": str(tmp_path / "corpus.jsonl"),
+           "wikinews": None, "batch_size": 4, "context": "none", "calibrate": False}
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+    out = tmp_path / "speed.md"
+    assert main(["--config", str(tmp_path / "cfg.json"), "--sentences", "6", "--out", str(out),
+                 "--variants", "native dropout masks,16-bit dropout masks"]) == 0
+    rows = [line for line in out.read_text().splitlines() if line.startswith("| ") and "dropout masks" in line]
+    assert [r.split(" | ")[0] for r in rows] == ["| native dropout masks", "| 16-bit dropout masks"]
+    assert rows[0].split(" | ")[2] == "1.00x"
+    with pytest.raises(SystemExit):
+        main(["--variants", "no such variant"])

@@ -59,7 +59,9 @@ def model_card(cfg, det, metrics: dict) -> str:
         sources.append(f"- extra `{extra.path}` weight {extra.weight}, sha256 {fingerprint(extra.path)}")
     if cfg.soft_labels:
         sources.append(f"- teacher soft labels `{cfg.soft_labels}` weight {cfg.soft_weight}, "
-                       f"sha256 {fingerprint(cfg.soft_labels)}; {_teacher(cfg.soft_labels)}")
+                       f"sha256 {fingerprint(cfg.soft_labels)}; {_teacher(cfg.soft_labels)}; "
+                       f"{metrics.get('soft_labels_dropped', 0)} rows dropped where the teacher's top label "
+                       "disagrees with the gold one (gold wins)")
     cal = metrics.get("calibration", {})
     tuning = (f"LoRA r={det.config.lora_r}, alpha={det.config.lora_alpha} on all linear layers"
               if det.config.adapter == "lora" else "all encoder weights (full fine-tune)")

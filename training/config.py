@@ -34,6 +34,9 @@ class TrainConfig:
     lora_alpha: int = 32
     # Dropout on every LoRA input: on a CPU its random masks took 45% of a training step (profiled).
     lora_dropout: float = 0.1
+    # On CPU, draw dropout masks from 16-bit slices of 64-bit draws, not bernoulli_ (same distribution;
+    # training/dropout.py). "native" keeps PyTorch's; on GPUs the native kernel is always used.
+    dropout_masks: str = "bits"
     context: str = "both"
     max_length: int = 128
     corpus: str = "data/corpus/corpus.jsonl"
@@ -82,6 +85,8 @@ class TrainConfig:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if not 0 <= self.lora_dropout < 1:
             raise ValueError(f"lora_dropout must be in [0, 1), got {self.lora_dropout}")
+        if self.dropout_masks not in ("bits", "native"):
+            raise ValueError(f"dropout_masks must be 'bits' or 'native', got {self.dropout_masks!r}")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
 

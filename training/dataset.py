@@ -42,6 +42,28 @@ def build_features(records: list[dict], tokenizer, *, context: str, max_length: 
     return Dataset.from_list(rows)
 
 
+def drop_conflicts(soft: dict, records: list[dict]) -> tuple[dict, int]:
+    """``soft`` without the teacher rows of gold records whose label is not the teacher's argmax.
+
+    Gold wins: a teacher trained before a relabel (or simply wrong) would otherwise pull the student
+    back to the old label with a confident target (the 2026-11 "Key Takeaway:" relabels were scored
+    no_claim at ~0.95 by a teacher trained before them). Returns the kept rows and how many went.
+
+    >>> soft = {("d", 0): [0.9, 0.1, 0, 0, 0], ("d", 1): [0.9, 0.1, 0, 0, 0], ("u", 0): [0.2, 0.8, 0, 0, 0]}
+    >>> gold = [{"doc": "d", "i": 0, "label": LABELS[0]}, {"doc": "d", "i": 1, "label": LABELS[1]}]
+    >>> kept, dropped = drop_conflicts(soft, gold)
+    >>> sorted(kept), dropped
+    ([('d', 0), ('u', 0)], 1)
+    """
+    kept = dict(soft)
+    for r in records:
+        scores = soft.get((r["doc"], r["i"]))
+        top = None if scores is None else max(range(len(LABELS)), key=scores.__getitem__)
+        if r.get("label") and top is not None and top != LABEL2ID[r["label"]]:
+            del kept[(r["doc"], r["i"])]
+    return kept, len(soft) - len(kept)
+
+
 class Collator:
     """Pads token-level fields per batch; stacks sentence-level ones."""
 

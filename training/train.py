@@ -23,7 +23,8 @@ from claimsift.model.jsonl import json_objects
 from claimsift.model.labels import LABELS
 from claimsift.model.network import multitask_loss
 from claimsift.training.config import TrainConfig
-from claimsift.training.dataset import Collator, build_features, class_weights
+from claimsift.training.dataset import Collator, build_features, class_weights, drop_conflicts
+from claimsift.training.dropout import swap_dropout
 from torch import nn
 
 logger = logging.getLogger(__name__)
@@ -181,8 +182,13 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
     det = ClaimDetector.new(cfg.base, adapter=cfg.adapter, lora_r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
                             lora_dropout=cfg.lora_dropout, context=cfg.context,
                             max_length=cfg.max_length, precision=cfg.precision)
+    if cfg.dropout_masks == "bits" and det.device.type == "cpu":
+        swap_dropout(det.net)  # CPU bernoulli_ masks cost more than the layers they drop: training/dropout.py
     data = load_training_data(cfg)
     soft = _load_soft(cfg.soft_labels)
+    soft_dropped = 0
+    if soft:
+        soft, soft_dropped = drop_conflicts(soft, [r for part in data.values() for recs, _, _ in part for r in recs])
 
     def features(parts):
         from datasets import concatenate_datasets
@@ -220,6 +226,8 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
     det.net = trainer.model.net.to(det.device).eval()
 
     metrics: dict = {"train_sentences": len(train_ds), "dev_sentences": len(dev_ds)}
+    if cfg.soft_labels:
+        metrics["soft_labels_dropped"] = soft_dropped
     pred = trainer.predict(dev_ds)
     logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
     labels = pred.label_ids[0]
