@@ -87,8 +87,16 @@ def comparison_figures(reports: Mapping[tuple[str, str], EvalReport]) -> dict[st
     return figures
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "model"
+def slug(name: str) -> str:
+    """A file-name-safe name for a split or model; a run's ``runs/NAME/model`` folder is called NAME.
+
+    >>> slug("runs/distilled_v4/model"), slug("/models/my encoder"), slug("default")
+    ('distilled_v4', 'my-encoder', 'default')
+    """
+    if "/" in name:
+        path = Path(name)
+        name = path.parent.name if path.name == "model" else path.name
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "model"
 
 
 def write_comparison(
@@ -112,7 +120,7 @@ def write_comparison(
     md = "\n".join(["# Model comparison", "", notes.strip(), "", intervals, "", comparison_table(reports)])
     (out / "comparison.md").write_text(re.sub(r"\n{3,}", "\n\n", md), encoding="utf-8")
     for (split, model), report in reports.items():
-        png = out / f"confusion_{_slug(split)}_{_slug(model)}.png"
+        png = out / f"confusion_{slug(split)}_{slug(model)}.png"
         plot_confusion(report.confusion, report.labels, png, title=f"{model} on {split}")
     figures = comparison_figures(reports)
     (out / "comparison.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

@@ -22,16 +22,10 @@ from pathlib import Path
 from claimsift.data.corpus import load_records, load_wikinews
 from claimsift.eval import RESULTS_DIR
 from claimsift.eval.baselines import BASELINES
-from claimsift.eval.compare import evaluate_grid, write_comparison
+from claimsift.eval.compare import evaluate_grid, slug, write_comparison
 from claimsift.eval.external import EXTERNAL_SETS, eval_external
 from claimsift.eval.harness import evaluate, write_report
 from claimsift.eval.predictors import load_predictor, predict
-
-
-def _slug(name: str) -> str:
-    """A file-name-safe model name: a run's ``runs/NAME/model`` folder is called NAME."""
-    path = Path(name)
-    return (path.parent.name if path.name == "model" else path.name) if "/" in name else name
 
 
 def _precisions(models: dict) -> str:
@@ -71,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             report = reports[split, name]
             if split.startswith("wikinews"):  # no quoted sentences from Wikinews in the repo
                 report = evaluate(records, predict(models[name], records), n_resamples=args.resamples, k_errors=0)
-            write_report(report, args.output_dir / f"{_slug(name)}_{split}", title=f"{name} on {split}")
+            write_report(report, args.output_dir / f"{slug(name)}_{split}", title=f"{name} on {split}")
     if args.external:
         parts = ["# External sets", "",
                  f"Produced by `python -m claimsift.eval.make_results --external PATH` on seeded samples of "
