@@ -1,10 +1,11 @@
 """Training-speed benchmark: the same capped training run under several config overrides, one process.
 
 ``python -m claimsift.eval.bench_train --config training/configs/distilled.json --sentences 960``
-trains each variant (by default PyTorch's dropout masks against ``dropout_masks: bits`` (training/dropout.py), and LoRA
-dropout off) on the first ``--sentences`` training sentences for one epoch, with the config's seed,
-and writes seconds per variant, the ratio to the first, the training loss and the dev scores of the
-run into ``eval/results/train_speed.md``. Variants run one after another in this process, on the
+trains each variant (PyTorch's dropout masks against ``dropout_masks: bits``, training/dropout.py,
+and LoRA dropout off, in the config's precision; then both masks in fp32) on the first
+``--sentences`` training sentences of each source for one epoch, with the config's seed, and writes
+seconds per variant, the precision it ran in, the ratio to the first, the training loss and the dev
+scores of the run into ``eval/results/train_speed.md``. Variants run one after another in this process, on the
 same data, so the ratios compare like with like; run it on an otherwise idle machine.
 """
 
@@ -21,6 +22,8 @@ VARIANTS = {
     "native dropout masks": ["--dropout_masks", "native"],
     "16-bit dropout masks": ["--dropout_masks", "bits"],
     "no LoRA dropout": ["--dropout_masks", "native", "--lora_dropout", "0"],
+    "native dropout masks in fp32": ["--dropout_masks", "native", "--precision", "fp32"],
+    "16-bit dropout masks in fp32": ["--dropout_masks", "bits", "--precision", "fp32"],
 }
 
 
@@ -41,7 +44,7 @@ def run_variant(config: str, overrides: list[str], sentences: int, workdir: Path
     evals = [h for h in state["log_history"] if "eval_selection_f1" in h]
     return {"seconds": seconds, "train_loss": losses[-1] if losses else None,
             "selection_f1": evals[-1]["eval_selection_f1"] if evals else None,
-            "train_sentences": metrics["train_sentences"]}
+            "train_sentences": metrics["train_sentences"], "precision": metrics["hardware"]["precision"]}
 
 
 def render(rows: dict[str, dict], *, config: str, sentences: int) -> str:
@@ -56,13 +59,14 @@ def render(rows: dict[str, dict], *, config: str, sentences: int) -> str:
         f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch "
         f"{torch.__version__}, {platform.platform()}.",
         "",
-        "| variant | seconds | vs first | last training loss | dev selection F1 |",
-        "|---|---:|---:|---:|---:|",
+        "| variant | precision | seconds | vs first | last training loss | dev selection F1 |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for name, r in rows.items():
         loss = "" if r["train_loss"] is None else f"{r['train_loss']:.3f}"
         sel = "" if r["selection_f1"] is None else f"{r['selection_f1']:.3f}"
-        lines.append(f"| {name} | {r['seconds']:.1f} | {first / r['seconds']:.2f}x | {loss} | {sel} |")
+        ratio = f"{first / r['seconds']:.2f}x"
+        lines.append(f"| {name} | {r['precision']} | {r['seconds']:.1f} | {ratio} | {loss} | {sel} |")
     lines += ["", "One epoch of a capped run says what a step costs, not what the full run scores: the dev "
               "column only shows nothing broke."]
     return "\n".join(lines) + "\n"
