@@ -211,7 +211,7 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
         save_total_limit=2, label_names=["labels", "source_id"], remove_unused_columns=False,
         logging_steps=50, report_to=[], seed=cfg.seed, data_seed=cfg.seed, dataloader_num_workers=0,
         train_sampling_strategy="group_by_length",  # less padding: similar lengths batch together
-        # Mixed precision where the hardware has bf16: measured 1.6x per step on a 2-core AMX CPU.
+        # Mixed precision where the hardware has bf16: 1.28x a capped epoch on 2 AMX cores (train_speed.md).
         bf16=det.dtype == torch.bfloat16,
         # no accelerator: say so, which also lets torchrun's several CPU processes train data-parallel
         use_cpu=not torch.cuda.is_available() and not torch.backends.mps.is_available(),
