@@ -60,7 +60,7 @@ def drop_conflicts(soft: dict, records: list[dict]) -> tuple[dict, int]:
         scores = soft.get((r["doc"], r["i"]))
         top = None if scores is None else max(range(len(LABELS)), key=scores.__getitem__)
         if r.get("label") and top is not None and top != LABEL2ID[r["label"]]:
-            del kept[(r["doc"], r["i"])]
+            kept.pop((r["doc"], r["i"]), None)  # a record listed twice is dropped once
     return kept, len(soft) - len(kept)
 
 
