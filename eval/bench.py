@@ -197,10 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--append", action="store_true",
                    help="add this model's section to --output instead of replacing the file (one file, both models)")
     args = p.parse_args(argv)
-    from claimsift.model.precision import resolve_precision
+    from claimsift.model.precision import precision_name, resolve_precision
 
     gpu = _on_gpu(args.device)
-    half = resolve_precision("auto", args.device or ("cuda" if gpu else "cpu")) is not None
+    precision = precision_name(resolve_precision("auto", args.device or ("cuda" if gpu else "cpu")))
+    half = precision == "bf16"
     paths = [("claimsift", False, "torch", "auto")]
     paths += [("claimsift fp32", False, "torch", "fp32")] * (half and not gpu)
     paths += [("claimsift int8", True, "torch", "fp32")] * args.quantize
@@ -224,7 +225,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.quantize:
             colds["onnx int8"] = cold_start(args.model, "--runtime", "onnx", "--quantize")
     base = rows[pipe]["sentences"] / rows[pipe]["seconds"]
-    precision = "bf16" if half else "fp32"
     lines = [
         f"# Speed: `{args.model}` model", "",
         f"Machine: {machine()}.", "",

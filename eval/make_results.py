@@ -26,13 +26,14 @@ from claimsift.eval.compare import evaluate_grid, slug, write_comparison
 from claimsift.eval.external import EXTERNAL_SETS, eval_external
 from claimsift.eval.harness import evaluate, write_report
 from claimsift.eval.predictors import load_predictor, predict
+from claimsift.model.precision import precision_name
 
 
 def _precisions(models: dict) -> str:
     """How each model ran, e.g. "bf16 (default, accurate)": results shift slightly with precision."""
     by: dict[str, list[str]] = {}
     for name, det in models.items():
-        by.setdefault("bf16" if getattr(det, "dtype", None) is not None else "fp32", []).append(name)
+        by.setdefault(precision_name(getattr(det, "dtype", None)), []).append(name)
     return "; ".join(f"{p} ({', '.join(names)})" for p, names in by.items()) or "-"
 
 

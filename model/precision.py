@@ -60,6 +60,15 @@ def resolve_precision(precision: str, device: str | torch.device) -> torch.dtype
     return None
 
 
+def precision_name(dtype: torch.dtype | None) -> str:
+    """The name of a resolved precision, for reports and model cards.
+
+    >>> precision_name(resolve_precision("bf16", "cpu")), precision_name(None)
+    ('bf16', 'fp32')
+    """
+    return "bf16" if dtype == torch.bfloat16 else "fp32"
+
+
 def limit_onednn_cache(capacity: int = 8) -> None:
     """Cap oneDNN's primitive cache for bf16 on a CPU, unless the user already set it.
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from claimsift.model.features import CONTEXT_MODES
 from claimsift.model.precision import PRECISIONS
+from claimsift.training.dropout import MASKS
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,8 @@ class TrainConfig:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if not 0 <= self.lora_dropout < 1:
             raise ValueError(f"lora_dropout must be in [0, 1), got {self.lora_dropout}")
-        if self.dropout_masks not in ("bits", "native"):
-            raise ValueError(f"dropout_masks must be 'bits' or 'native', got {self.dropout_masks!r}")
+        if self.dropout_masks not in MASKS:
+            raise ValueError(f"dropout_masks must be one of {MASKS}, got {self.dropout_masks!r}")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+MASKS = ("bits", "native")  # TrainConfig.dropout_masks: this module's masks, or PyTorch's
+
 
 class MaskDropout(nn.Dropout):
     """``nn.Dropout`` (same ``p``, no-op in eval) whose keep-mask comes from 16 random bits per element.

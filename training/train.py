@@ -22,6 +22,7 @@ from claimsift.model.detector import ClaimDetector
 from claimsift.model.jsonl import json_objects
 from claimsift.model.labels import LABELS
 from claimsift.model.network import multitask_loss
+from claimsift.model.precision import precision_name
 from claimsift.training.config import TrainConfig
 from claimsift.training.dataset import Collator, build_features, class_weights, drop_conflicts
 from claimsift.training.dropout import swap_dropout
@@ -247,7 +248,7 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
         return det, metrics
     metrics["train_seconds"] = round(time.time() - started, 1)
     metrics["hardware"] = {
-        "device": str(det.device), "precision": "bf16" if det.dtype == torch.bfloat16 else "fp32",
+        "device": str(det.device), "precision": precision_name(det.dtype),
         "cpu_threads": torch.get_num_threads(), "platform": platform.platform(),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "torch": torch.__version__,
