@@ -97,13 +97,21 @@ def _run_forward(model: str, n: int, device: str | None, batch_size: int | None,
     from claimsift.model.detector import CHUNK, ClaimDetector
 
     det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, runtime="torch")
-    docs, _ = _sentences(n)
-    flat, contexts = det._flatten(docs)
+    docs, flat = _sentences(n)
     batches = []
-    for lo in range(0, len(flat), CHUNK):  # the chunks classify_many sorts within
-        _, (order, lengths, arrays) = det._collate(flat[lo:lo + CHUNK], contexts[lo:lo + CHUNK])
-        batches += [det._inputs(arrays, lengths, b, min(b + det.batch_size, len(order)))
-                    for b in range(0, len(order), det.batch_size)]
+    if det.config.context == "window":  # the rows classify_many packs, in its groups and batches
+        for _, group in det._window_groups(docs, CHUNK):
+            enc, (order, lengths, arrays) = det._collate_windows(group)
+            for b in range(0, len(order), det.window_rows):
+                e = min(b + det.window_rows, len(order))
+                most = max(len(enc["members"][w]) for w in order[b:e].tolist())
+                batches.append(det._window_inputs(arrays, lengths, b, e, most))
+    else:
+        flat, contexts = det._flatten(docs)
+        for lo in range(0, len(flat), CHUNK):  # the chunks classify_many sorts within
+            _, (order, lengths, arrays) = det._collate(flat[lo:lo + CHUNK], contexts[lo:lo + CHUNK])
+            batches += [det._inputs(arrays, lengths, b, min(b + det.batch_size, len(order)))
+                        for b in range(0, len(order), det.batch_size)]
     dtype = det.dtype  # the precision claimsift itself runs in there
 
     def forward_all():
@@ -164,10 +172,13 @@ def cold_start(model: str, *options: str) -> float:
     long = "\n\n".join([text] * max(1, round(1000 / words)))
     tmp = Path(os.environ.get("TMPDIR", "/tmp")) / "claimsift_cold_start.txt"
     tmp.write_text(long, encoding="utf-8")
+    command = [sys.executable, "-m", "claimsift.cli", "score", str(tmp), "--model", model, "--format", "jsonl",
+               "--output", str(tmp.with_suffix(".jsonl")), *options]
+    # Once untimed: the first ONNX run of a model exports and caches its graph; every later run,
+    # which is what a desk sees, finds it.
+    subprocess.run(command, check=True, capture_output=True)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "claimsift.cli", "score", str(tmp), "--model", model,
-                    "--format", "jsonl", "--output", str(tmp.with_suffix(".jsonl")), *options], check=True,
-                   capture_output=True)
+    subprocess.run(command, check=True, capture_output=True)
     return time.perf_counter() - start
 
 

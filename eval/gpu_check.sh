@@ -13,7 +13,7 @@ timeout "${BENCH_TIMEOUT:-300}" "$PY" -m claimsift.eval.bench --model default --
     --device cuda --output "$RESULTS/speed_gpu.md"
 echo "bench exit $?"
 start=$(date +%s)
-timeout "${TRAIN_TIMEOUT:-420}" "$PY" -m claimsift.cli train --config training/configs/distilled.json \
+timeout "${TRAIN_TIMEOUT:-420}" "$PY" -m claimsift.cli train --config training/configs/window.json \
     --output_dir "$WORK/run" --model_dir "$WORK/model" ${TRAIN_ARGS:-} 2>&1 | grep -v "it/s\]$" | tail -40
 echo "train exit ${PIPESTATUS[0]} after $(( $(date +%s) - start )) s"
 cp "$WORK/model/metrics.json" "$WORK/model/README.md" "$RESULTS/gpu_train/" 2>/dev/null || echo "no trained model to copy"

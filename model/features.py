@@ -1,8 +1,13 @@
 """Turn a document's sentences into encoder inputs, with context and token tags.
 
-The target sentence is the first sequence; its neighbours (previous and next
-sentence, clipped) are the second, so a quote's continuation sees its opener and a
-quote's first sentence sees the "she said" that closes it.
+Two layouts. Pair modes (``none``, ``prev``, ``both``): one encoder row per sentence, the target
+sentence as the first sequence and its neighbours (previous and next sentence, clipped) as the
+second, so a quote's continuation sees its opener and a quote's first sentence sees the "she
+said" that closes it. ``window``: consecutive sentences of a document share one row
+(:func:`encode_windows`), each token is encoded once, and every sentence is pooled from its own
+tokens; the row's other sentences, and a clipped neighbour at each edge, are its context. The
+pair layout encodes each sentence about three times (itself and as two neighbours' context),
+which is most of its cost on a CPU (eval/results/speed.md).
 
 >>> from transformers import PreTrainedTokenizerFast            # doctest: +SKIP
 >>> context_pairs(["A.", "B.", "C."], "both", "[SEP]")[1]      # doctest: +SKIP
@@ -16,15 +21,17 @@ import threading
 import numpy as np
 from claimsift.model.labels import SPAN_KINDS, TAGS
 
-CONTEXT_MODES = ("none", "prev", "both")
+CONTEXT_MODES = ("none", "prev", "both", "window")
 _CONTEXT_CHARS = 120
+# A window row's clipped neighbours, in tokens: about the pair layout's 120 characters.
+WINDOW_CONTEXT_TOKENS = 24
 TAG2ID = {t: i for i, t in enumerate(TAGS)}
 _BACKEND_LOCK = threading.Lock()
 
 
 def context_pairs(sentences: list[str], mode: str, sep: str) -> list[str | None]:
     """The second sequence for each sentence, per context ``mode``."""
-    if mode == "none":
+    if mode in ("none", "window"):  # a window row carries its context itself
         return [None] * len(sentences)
     out: list[str | None] = []
     for k in range(len(sentences)):
@@ -63,6 +70,77 @@ def encode(tokenizer, sentences: list[str], contexts: list[str | None], max_leng
     out["offset_mapping"] = [e.offsets for e in encodings]
     out["sentence_mask"] = [_first_sequence(e.sequence_ids) for e in encodings]
     return out
+
+
+def encode_windows(tokenizer, documents: list[list[str]], max_length: int,
+                   context_tokens: int = WINDOW_CONTEXT_TOKENS) -> dict:
+    """Pack each document's consecutive sentences into rows of at most ``max_length`` tokens.
+
+    A row is ``[CLS] left members right [SEP]``: ``members`` are whole sentences (each cut to fit
+    one row with both neighbours), ``left`` the last ``context_tokens`` of the sentence before the
+    row, ``right`` the first ones of the sentence after it. Sentences are numbered across all
+    documents in order. Keys, one list per row: ``input_ids``; ``sentence_pos`` (per token: 1 + the
+    member's place in the row, 0 on special and context tokens); ``members`` (sentence numbers);
+    ``spans`` (each member's token range in the row). Per sentence: ``offset_mapping`` (character
+    offsets into the sentence of its kept tokens).
+
+    >>> from transformers import AutoTokenizer                                          # doctest: +SKIP
+    >>> enc = encode_windows(tok, [["One.", "Two."], ["Three."]], 64)                   # doctest: +SKIP
+    >>> enc["members"], enc["spans"]                                                    # doctest: +SKIP
+    ([[0, 1], [2]], [[(1, 3), (3, 5)], [(1, 3)]])
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        raise ValueError("context 'window' needs a fast (Rust) tokenizer, which every base claimsift ships has")
+    flat = [s for doc in documents for s in doc]
+    with _BACKEND_LOCK:  # truncation and padding settings live on the shared Rust object
+        backend.no_padding()
+        backend.no_truncation()
+        encodings = backend.encode_batch(flat, add_special_tokens=False) if flat else []
+    cap = max(1, max_length - 2 - 2 * context_tokens)  # one member always fits beside both neighbours
+    ids = [e.ids[:cap] for e in encodings]
+    out: dict[str, list] = {"input_ids": [], "sentence_pos": [], "members": [], "spans": [],
+                            "offset_mapping": [e.offsets[:cap] for e in encodings]}
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    first = 0
+    for doc in documents:
+        n, k = len(doc), 0
+        while k < n:
+            left = ids[first + k - 1][-context_tokens:] if k > 0 and context_tokens else []
+            row, pos, members, spans = [cls, *left], [0] * (1 + len(left)), [], []
+            while k < n and (not members or len(row) + len(ids[first + k]) + context_tokens + 1 <= max_length):
+                a = len(row)
+                row += ids[first + k]
+                pos += [len(members) + 1] * (len(row) - a)
+                members.append(first + k)
+                spans.append((a, len(row)))
+                k += 1
+            right = ids[first + k][:context_tokens] if k < n and context_tokens else []
+            row += [*right, sep]
+            pos += [0] * (len(right) + 1)
+            out["input_ids"].append(row)
+            out["sentence_pos"].append(pos)
+            out["members"].append(members)
+            out["spans"].append(spans)
+        first += n
+    return out
+
+
+def window_mask(sentence_pos, members: int | None = None):
+    """``(B, S, T)`` 0/1 member masks from ``(B, T)`` ``sentence_pos`` (a torch tensor).
+
+    ``S`` is ``members`` (the most members of a row), else the largest position: a member with no
+    tokens (an empty sentence) shows no position, so callers that know the count pass it.
+
+    >>> import torch
+    >>> window_mask(torch.tensor([[0, 1, 1, 2, 0]]), 3).tolist()
+    [[[0, 1, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 0]]]
+    """
+    import torch
+
+    s = members if members is not None else int(sentence_pos.max()) if sentence_pos.numel() else 0
+    return (sentence_pos[:, None, :] == torch.arange(1, max(s, 1) + 1, device=sentence_pos.device)[None, :, None]
+            ).long()
 
 
 def _first_sequence(sequence_ids: list[int | None]) -> list[int]:

@@ -26,17 +26,31 @@ class ClaimNet(nn.Module):
         return {k: v for k, v in self.state_dict().items() if not k.startswith("encoder.")}
 
     def forward(self, input_ids, attention_mask, sentence_mask, token_type_ids=None):
+        """Logits for each row's sentence(s).
+
+        ``sentence_mask`` is ``(B, T)`` in the pair layout (one sentence per row, pooled with the
+        row's [CLS]) or ``(B, S, T)`` in the window layout (S sentences per row, each pooled with
+        its own first token, since [CLS] belongs to the whole row); label and named logits are then
+        ``(B, S, ...)``. Tag logits are per token, ``(B, T, len(TAGS))``, in both.
+        """
         kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
         if token_type_ids is not None:
             kwargs["token_type_ids"] = token_type_ids
         hidden = self.encoder(**kwargs).last_hidden_state  # (B, T, H)
-        m = sentence_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1): the target sentence only
-        mean = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)  # (B, H)
-        pooled = self.dropout(torch.cat([hidden[:, 0], mean], dim=-1))  # (B, 2H)
+        if sentence_mask.dim() == 3:  # window layout
+            m = sentence_mask.to(hidden.dtype)  # (B, S, T)
+            mean = (m @ hidden) / m.sum(-1, keepdim=True).clamp(min=1.0)  # (B, S, H)
+            at = sentence_mask.argmax(-1)  # (B, S): each member's first token
+            lead = torch.gather(hidden, 1, at.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))
+            pooled = self.dropout(torch.cat([lead, mean], dim=-1))  # (B, S, 2H)
+        else:
+            m = sentence_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1): the target sentence only
+            mean = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)  # (B, H)
+            pooled = self.dropout(torch.cat([hidden[:, 0], mean], dim=-1))  # (B, 2H)
         return {
-            "label_logits": self.label_head(pooled),  # (B, 5)
+            "label_logits": self.label_head(pooled),  # (B, 5) or (B, S, 5)
             "tag_logits": self.tag_head(self.dropout(hidden)),  # (B, T, len(TAGS))
-            "named_logits": self.named_head(pooled).squeeze(-1),  # (B,)
+            "named_logits": self.named_head(pooled).squeeze(-1),  # (B,) or (B, S)
         }
 
 

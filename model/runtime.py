@@ -53,13 +53,23 @@ class _Outputs(torch.nn.Module):
         return tuple(out[k] for k in OUTPUTS)
 
 
-def export(net: torch.nn.Module, path: Path, *, token_types: bool, quantize: bool) -> Path:
-    """Export ``net`` (a ClaimNet in eval mode) to ``path``; int8 weights when ``quantize``."""
+def export(net: torch.nn.Module, path: Path, *, token_types: bool, quantize: bool, window: bool = False) -> Path:
+    """Export ``net`` (a ClaimNet in eval mode) to ``path``; int8 weights when ``quantize``.
+
+    ``window``: the window layout, whose ``sentence_mask`` is ``(batch, sentences, tokens)`` and
+    whose label and named logits have a sentence axis (see :class:`claimsift.model.network.ClaimNet`).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     names = ["input_ids", "attention_mask", "sentence_mask"] + (["token_type_ids"] if token_types else [])
-    dummy = tuple(torch.ones(2, 8, dtype=torch.long) for _ in names)
+    dummy = [torch.ones(2, 8, dtype=torch.long) for _ in names]
     axes = {n: {0: "batch", 1: "tokens"} for n in names}
     axes |= {"label_logits": {0: "batch"}, "tag_logits": {0: "batch", 1: "tokens"}, "named_logits": {0: "batch"}}
+    if window:
+        dummy[2] = torch.zeros(2, 3, 8, dtype=torch.long)
+        dummy[2][:, 0, 1:3] = dummy[2][:, 1, 3:6] = dummy[2][:, 2, 6:7] = 1
+        axes["sentence_mask"] = {0: "batch", 1: "sentences", 2: "tokens"}
+        axes["label_logits"] = axes["named_logits"] = {0: "batch", 1: "sentences"}
+    dummy = tuple(dummy)
     fp32 = path.with_name(path.name + ".fp32.tmp")
     with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
         # The TorchScript exporter traces this static graph reliably; its deprecation notice is not ours.

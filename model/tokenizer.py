@@ -2,10 +2,10 @@
 
 Loading a base's tokenizer through transformers means importing transformers, a second or two of a
 cold start on two CPU cores, for an object of which scoring uses only the Rust core (see
-:func:`claimsift.model.features.encode`) and three facts: the separator token, the padding id and
-the model's input names. The first load through transformers records those facts in the cache,
-keyed by the base weights' sha256; later ONNX Runtime loads read the base's ``tokenizer.json`` with
-``tokenizers`` and the recorded facts, and never import transformers.
+:func:`claimsift.model.features.encode`) and a few facts: the separator token, the padding id,
+the model's input names and the [CLS] and [SEP] ids. The first load through transformers records
+those facts in the cache, keyed by the base weights' sha256; later ONNX Runtime loads read the
+base's ``tokenizer.json`` with ``tokenizers`` and the recorded facts, and never import transformers.
 
 >>> tok = load_core(resolve_base("minilm"))   # doctest: +SKIP
 >>> tok.sep_token, tok.pad_token_id, tok.model_input_names  # doctest: +SKIP
@@ -27,16 +27,19 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CoreTokenizer:
-    """What scoring reads of a tokenizer: the Rust tokenizer and three facts."""
+    """What scoring reads of a tokenizer: the Rust tokenizer and a few facts."""
 
     backend_tokenizer: object  # tokenizers.Tokenizer
     sep_token: str | None
     pad_token_id: int | None
     model_input_names: tuple[str, ...]
+    cls_token_id: int | None = None  # the window layout builds its rows' [CLS] ... [SEP] itself
+    sep_token_id: int | None = None
 
 
 def facts_path(base: Base) -> Path | None:
-    return cache_dir() / "tokenizers" / f"{base.sha256[:20]}.json" if base.sha256 else None
+    # -v2: the facts gained the [CLS] and [SEP] ids; files without them are not read
+    return cache_dir() / "tokenizers" / f"{base.sha256[:20]}-v2.json" if base.sha256 else None
 
 
 def record_facts(tokenizer, base: Base) -> None:
@@ -45,7 +48,8 @@ def record_facts(tokenizer, base: Base) -> None:
     if path is None or path.exists():
         return
     facts = {"sep_token": tokenizer.sep_token, "pad_token_id": tokenizer.pad_token_id,
-             "model_input_names": list(tokenizer.model_input_names)}
+             "model_input_names": list(tokenizer.model_input_names),
+             "cls_token_id": tokenizer.cls_token_id, "sep_token_id": tokenizer.sep_token_id}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -66,7 +70,7 @@ def load_core(base: Base) -> CoreTokenizer | None:
     try:
         facts = json.loads(path.read_text(encoding="utf-8"))
         return CoreTokenizer(Tokenizer.from_file(str(file)), facts["sep_token"], facts["pad_token_id"],
-                             tuple(facts["model_input_names"]))
+                             tuple(facts["model_input_names"]), facts["cls_token_id"], facts["sep_token_id"])
     except (OSError, ValueError, KeyError, TypeError) as e:
         logger.info("%s: unreadable tokenizer facts (%s); loading through transformers", path, e)
         return None

@@ -205,3 +205,32 @@ def test_training_speed_bench_runs_each_variant_and_writes_a_table(tiny_base, tm
     assert rows[0].split(" | ")[1] in ("fp32", "bf16") and rows[0].split(" | ")[3] == "1.00x"
     with pytest.raises(SystemExit):
         main(["--variants", "no such variant"])
+
+
+def test_window_layout_trains_and_scores_every_member(tiny_base, tmp_path):
+    """Rows of several sentences: each member's label, tags, named flag and teacher scores count."""
+    from claimsift.training.dataset import Collator, build_features
+    from claimsift.training.train import train
+
+    _corpus(tmp_path / "corpus.jsonl")
+    recs = [json.loads(line) for line in (tmp_path / "corpus.jsonl").read_text().splitlines()]
+    det = ClaimDetector.new(str(tiny_base), device="cpu", adapter="full", context="window", max_length=80)
+    train_recs = [r for r in recs if r["split"] == "train"]
+    soft = {("train-doc", 3): [0.0, 0.0, 1.0, 0.0, 0.0]}
+    ds = build_features(train_recs, det.tokenizer, context="window", max_length=80, soft=soft)
+    assert 1 < len(ds) < len(train_recs)  # several sentences per row
+    assert sum(len(row["labels"]) for row in ds) == len(train_recs)
+    batch = Collator(0)([ds[k] for k in range(len(ds))])
+    rows, most = batch["labels"].shape
+    assert batch["sentence_mask"].shape[:2] == (rows, most) and batch["soft"].shape == (rows, most, 5)
+    assert (batch["labels"] == -100).sum() == rows * most - len(train_recs)  # padding members carry no label
+    assert batch["soft"][..., 0].isnan().logical_not().sum() == 1
+    assert (batch["tags"] == 1).sum() == 3  # B-speaker: "Ruth", "Economists", "Analysts"
+    cfg = TrainConfig(base=str(tiny_base), adapter="full", corpus=str(tmp_path / "corpus.jsonl"), wikinews=None,
+                      epochs=60, lr=3e-3, batch_size=2, warmup_ratio=0.0, early_stopping_patience=100,
+                      output_dir=str(tmp_path / "runs"), model_dir=str(tmp_path / "model"), context="window",
+                      max_length=80)
+    det, metrics = train(cfg, eval_splits={"dev": [r for r in recs if r["split"] == "dev"]})
+    assert metrics["eval"]["dev"]["accuracy"] >= 7 / 8
+    assert metrics["train_sentences"] == metrics["dev_sentences"] == len(SENTENCES)  # sentences, not rows
+    assert ClaimDetector.from_pretrained(tmp_path / "model", device="cpu").config.context == "window"

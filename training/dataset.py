@@ -6,7 +6,7 @@ import math
 
 import torch
 from claimsift.data.samples import group_documents
-from claimsift.model.features import context_pairs, encode, tag_ids
+from claimsift.model.features import context_pairs, encode, encode_windows, tag_ids, window_mask
 from claimsift.model.labels import LABEL2ID, LABELS
 
 SOURCE_IDS = {"corpus": 0, "wikinews": 1, "extra": 2}
@@ -18,6 +18,8 @@ def build_features(records: list[dict], tokenizer, *, context: str, max_length: 
     encoded, so unlabelled ones still serve as context; their label is -100)."""
     from datasets import Dataset
 
+    if context == "window":
+        return Dataset.from_list(_window_rows(records, tokenizer, max_length, weight, source, soft))
     rows = []
     sep = tokenizer.sep_token or " "
     for doc, sentences in group_documents(records).items():
@@ -40,6 +42,53 @@ def build_features(records: list[dict], tokenizer, *, context: str, max_length: 
                 "soft": list(teacher) if teacher is not None else [math.nan] * len(LABELS),
             })
     return Dataset.from_list(rows)
+
+
+def _window_rows(records: list[dict], tokenizer, max_length: int, weight: float, source: str,
+                 soft: dict | None) -> list[dict]:
+    """One feature row per window (:func:`claimsift.model.features.encode_windows`): token fields
+    per token, sentence fields (``labels``, ``named``, ``weight``, ``source_id``, ``soft``) per member."""
+    rows = []
+    for doc, sentences in group_documents(records).items():
+        enc = encode_windows(tokenizer, [[r["text"] for r in sentences]], max_length)
+        for w, ids in enumerate(enc["input_ids"]):
+            tags = [-100] * len(ids)
+            labels, named, soft_rows = [], [], []
+            for i, (a, z) in zip(enc["members"][w], enc["spans"][w], strict=True):
+                r = sentences[i]
+                labels.append(LABEL2ID[r["label"]] if r.get("label") else -100)
+                named.append(-1 if r.get("named") is None else int(bool(r["named"])))
+                teacher = (soft or {}).get((doc, r["i"]))
+                soft_rows.append(list(teacher) if teacher is not None else [math.nan] * len(LABELS))
+                if labels[-1] != -100:
+                    tags[a:z] = tag_ids(enc["offset_mapping"][i], [1] * (z - a), r.get("spans") or {})
+            rows.append({"input_ids": ids, "attention_mask": [1] * len(ids), "sentence_pos": enc["sentence_pos"][w],
+                         "tags": tags, "labels": labels, "named": named, "weight": [float(weight)] * len(labels),
+                         "source_id": [SOURCE_IDS[source]] * len(labels), "soft": soft_rows})
+    return rows
+
+
+def has_target(row: dict) -> bool:
+    """Whether a feature row has a sentence with a gold label or a teacher's scores (else no loss).
+
+    >>> has_target({"labels": [-100, 2], "soft": [[math.nan] * 5] * 2})
+    True
+    >>> has_target({"labels": -100, "soft": [math.nan] * 5})
+    False
+    """
+    labels, soft = row["labels"], row["soft"]
+    if isinstance(labels, int):  # the pair layout: one sentence per row
+        labels, soft = [labels], [soft]
+    return any(lab != -100 for lab in labels) or any(not math.isnan(s[0]) for s in soft)
+
+
+def count_sentences(ds) -> int:
+    """Sentences that carry a loss in a feature set: its rows, or in the window layout their members."""
+    if "sentence_pos" not in ds.column_names:
+        return len(ds)
+    return sum(lab != -100 or not math.isnan(soft[0])
+               for labels, softs in zip(ds["labels"], ds["soft"], strict=True)
+               for lab, soft in zip(labels, softs, strict=True))
 
 
 def drop_conflicts(soft: dict, records: list[dict]) -> tuple[dict, int]:
@@ -79,8 +128,23 @@ class Collator:
         batch = {
             "input_ids": pad("input_ids", self.pad),
             "attention_mask": pad("attention_mask", 0),
-            "sentence_mask": pad("sentence_mask", 0),
             "tags": pad("tags", -100),
+        }
+        if "sentence_pos" in features[0]:  # window layout: sentence fields padded to the most members
+            n = max(len(f["labels"]) for f in features)
+
+            def members(key, value, dtype=None):
+                return torch.tensor([f[key] + [value] * (n - len(f[key])) for f in features], dtype=dtype)
+
+            batch |= {
+                "sentence_mask": window_mask(pad("sentence_pos", 0), n),
+                "labels": members("labels", -100), "named": members("named", -1),
+                "weight": members("weight", 0.0, torch.float), "source_id": members("source_id", -1),
+                "soft": members("soft", [math.nan] * len(LABELS), torch.float),
+            }
+            return batch
+        batch |= {
+            "sentence_mask": pad("sentence_mask", 0),
             "labels": torch.tensor([f["labels"] for f in features]),
             "named": torch.tensor([f["named"] for f in features]),
             "weight": torch.tensor([f["weight"] for f in features], dtype=torch.float),

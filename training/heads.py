@@ -24,6 +24,9 @@ def token_states(det: ClaimDetector, records: list[dict], *, batch_size: int = 3
     from claimsift.data.samples import group_documents
     from claimsift.model.features import context_pairs, encode, tag_ids
 
+    if det.config.context == "window":
+        raise ValueError("--refit-tags reads the pair layout's token states; a window model trains its tag head "
+                         "with the rest (claimsift train), so refit only models with context none, prev or both")
     xs, ys = [], []
     sep = det.tokenizer.sep_token or " "
     keys = ("input_ids", "attention_mask", "token_type_ids")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import platform
 import time
 from dataclasses import replace
@@ -24,7 +23,14 @@ from claimsift.model.labels import LABELS
 from claimsift.model.network import multitask_loss
 from claimsift.model.precision import precision_name
 from claimsift.training.config import TrainConfig
-from claimsift.training.dataset import Collator, build_features, class_weights, drop_conflicts
+from claimsift.training.dataset import (
+    Collator,
+    build_features,
+    class_weights,
+    count_sentences,
+    drop_conflicts,
+    has_target,
+)
 from claimsift.training.dropout import swap_dropout
 from torch import nn
 
@@ -44,7 +50,14 @@ class _TrainModule(nn.Module):
                 token_type_ids=None):
         out = self.net(input_ids=input_ids, attention_mask=attention_mask, sentence_mask=sentence_mask,
                        token_type_ids=token_type_ids)
-        loss = multitask_loss(out, labels, tags, named, weights=weight, class_weights=self.class_weights,
+        flat = out
+        if sentence_mask.dim() == 3:  # window layout: (B, S) sentences -> B*S rows; padded ones carry no loss
+            n = len(LABELS)
+            flat = {**out, "label_logits": out["label_logits"].reshape(-1, n),
+                    "named_logits": out["named_logits"].reshape(-1)}
+            labels, named, weight, soft = labels.reshape(-1), named.reshape(-1), weight.reshape(-1), soft.reshape(-1, n)
+        # the logits keep their (rows, members) shape: Trainer cuts predictions to the number of rows
+        loss = multitask_loss(flat, labels, tags, named, weights=weight, class_weights=self.class_weights,
                               tag_weight=self.cfg.tag_weight, named_weight=self.cfg.named_weight,
                               soft_labels=soft, soft_weight=self.cfg.soft_weight)
         return {"loss": loss, "logits": out["label_logits"]}
@@ -89,8 +102,8 @@ def _macro_f1(y_true, y_pred) -> float:
 def compute_metrics(eval_pred) -> dict:
     """Macro-F1 on each dev source and their mean, the checkpoint-selection metric."""
     logits = eval_pred.predictions[0] if isinstance(eval_pred.predictions, tuple) else eval_pred.predictions
-    labels, sources = eval_pred.label_ids
-    pred = logits.argmax(-1)
+    labels, sources = (np.asarray(a).reshape(-1) for a in eval_pred.label_ids)  # window rows: (rows, members)
+    pred = logits.reshape(-1, logits.shape[-1]).argmax(-1)
     out = {}
     for name, sid in (("corpus", 0), ("wikinews", 1)):
         m = (sources == sid) & (labels >= 0)
@@ -197,7 +210,7 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
         sets = [build_features(recs, det.tokenizer, context=cfg.context, max_length=cfg.max_length,
                                weight=w, source=s, soft=soft) for recs, w, s in parts if recs]
         # Unlabelled sentences have served as their neighbours' context; they carry no loss.
-        return concatenate_datasets(sets).filter(lambda row: row["labels"] != -100 or not math.isnan(row["soft"][0]))
+        return concatenate_datasets(sets).filter(has_target)
 
     train_ds, dev_ds = features(data["train"]), features(data["dev"])
     all_train = [r for recs, _, _ in data["train"] for r in recs]
@@ -226,12 +239,12 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
     trainer.train()
     det.net = trainer.model.net.to(det.device).eval()
 
-    metrics: dict = {"train_sentences": len(train_ds), "dev_sentences": len(dev_ds)}
+    metrics: dict = {"train_sentences": count_sentences(train_ds), "dev_sentences": count_sentences(dev_ds)}
     if cfg.soft_labels:
         metrics["soft_labels_dropped"] = soft_dropped
     pred = trainer.predict(dev_ds)
     logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
-    labels = pred.label_ids[0]
+    logits, labels = logits.reshape(-1, len(LABELS)), np.asarray(pred.label_ids[0]).reshape(-1)
     keep = labels >= 0
     temp = fit_temperature(logits[keep], labels[keep]) if cfg.calibrate else 1.0
     probs_before = torch.softmax(torch.tensor(logits[keep]), -1).numpy()

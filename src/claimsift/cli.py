@@ -33,7 +33,9 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="default", help="default, accurate, or a model folder")
     p.add_argument("--max-bytes", type=int, default=10_000_000, help="largest input file accepted")
     p.add_argument("--allow-non-english", action="store_true", help="score drafts that do not look English")
-    p.add_argument("--batch-size", type=int, default=None, help="sentences per batch (default: 64 on CPU, 512 on GPU)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="sentences per batch (default: 64 on CPU, 512 on GPU); a window model runs an eighth as "
+                        "many rows, of several sentences each")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     p.add_argument("--quantize", action="store_true", help="CPU: int8 weights (faster; see eval/results/speed.md)")
     p.add_argument("--runtime", choices=("auto", "torch", "onnx"), default="auto",
