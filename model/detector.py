@@ -459,10 +459,9 @@ class ClaimDetector:
     def window_rows(self) -> int:
         """Rows per batch in the window layout: 8 on a CPU (``batch_size`` 64), 64 on a GPU.
 
-        A 256-token row holds about 11 sentences. On two CPU cores the forward pass over the
-        benchmark's rows ran fastest at 8 rows a batch (about 840 sentences/s, against 790 at 16
-        and 710 at 32, noisy to about 10%), so the same ``batch_size`` gives fewer rows than
-        sentences.
+        A 256-token row holds several sentences. On two CPU cores a sweep of 4, 8, 16 and 32
+        rows a batch over the benchmark's rows ran fastest at 8 (by about 5-10% over 16, within
+        the noise of single runs), so the same ``batch_size`` gives fewer rows than sentences.
         """
         return max(1, self.batch_size // 8)
 

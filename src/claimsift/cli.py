@@ -41,7 +41,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runtime", choices=("auto", "torch", "onnx"), default="auto",
                    help="auto (default): ONNX Runtime on CPU (graph exported on first use and cached; the "
                         "fastest start), torch on GPU. For large batches on a CPU with AMX or AVX512-BF16, "
-                        "--runtime torch runs bf16, about twice as fast (eval/results/speed.md)")
+                        "--runtime torch runs bf16 and is faster (eval/results/speed.md)")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                    help="torch runtime: auto (default) is bf16 where the hardware has it, else fp32")
 
