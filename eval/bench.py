@@ -101,17 +101,13 @@ def _run_forward(model: str, n: int, device: str | None, batch_size: int | None,
     batches = []
     if det.config.context == "window":  # the rows classify_many packs, in its groups and batches
         for _, group in det._window_groups(docs, CHUNK):
-            enc, (order, lengths, arrays) = det._collate_windows(group)
-            for b in range(0, len(order), det.window_rows):
-                e = min(b + det.window_rows, len(order))
-                most = max(len(enc["members"][w]) for w in order[b:e].tolist())
-                batches.append(det._window_inputs(arrays, lengths, b, e, most))
+            enc, collated = det._collate_windows(group)
+            batches += [inputs for _, inputs in det._window_batches(enc, *collated)]
     else:
         flat, contexts = det._flatten(docs)
         for lo in range(0, len(flat), CHUNK):  # the chunks classify_many sorts within
-            _, (order, lengths, arrays) = det._collate(flat[lo:lo + CHUNK], contexts[lo:lo + CHUNK])
-            batches += [det._inputs(arrays, lengths, b, min(b + det.batch_size, len(order)))
-                        for b in range(0, len(order), det.batch_size)]
+            _, collated = det._collate(flat[lo:lo + CHUNK], contexts[lo:lo + CHUNK])
+            batches += [inputs for _, inputs in det._pair_batches(*collated)]
     dtype = det.dtype  # the precision claimsift itself runs in there
 
     def forward_all():

@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -391,16 +392,27 @@ class ClaimDetector:
         return flat, contexts
 
     def _forward_chunk(self, sentences: list[str], enc: dict, order, lengths, arrays: dict):
+        yield from self._pipelined(self._pair_batches(order, lengths, arrays),
+                                   partial(self._decode_batch, sentences, enc))
+
+    def _pair_batches(self, order, lengths, arrays: dict):
+        """``(rows, inputs)`` for each batch of a collated chunk, in length order."""
+        for b in range(0, len(order), self.batch_size):
+            e = min(b + self.batch_size, len(order))
+            yield order[b:e].tolist(), self._inputs(arrays, lengths, b, e)
+
+    def _pipelined(self, batches, decode):
+        """Run each ``(rows, inputs)`` batch; decode a batch's outputs once the next one is queued
+        (on a GPU its results are still coming back meanwhile; see :meth:`_run`)."""
         pending = None
         with torch.inference_mode():
-            for b in range(0, len(order), self.batch_size):
-                e = min(b + self.batch_size, len(order))
-                outputs, done = self._run(self._inputs(arrays, lengths, b, e))
+            for rows, inputs in batches:
+                outputs, done = self._run(inputs)
                 if pending is not None:
-                    yield from self._decode_batch(sentences, enc, *pending)
-                pending = (order[b:e].tolist(), outputs, done)
+                    yield from decode(*pending)
+                pending = (rows, outputs, done)
             if pending is not None:
-                yield from self._decode_batch(sentences, enc, *pending)
+                yield from decode(*pending)
 
     def _inputs(self, arrays: dict, lengths, b: int, e: int) -> dict[str, torch.Tensor]:
         """The network's inputs for sorted rows ``b:e`` of a collated chunk, on the detector's device."""
@@ -436,7 +448,8 @@ class ClaimDetector:
             yield i, best[row], rows[row], spans, named[row]
 
     # ---- window layout: several sentences per encoder row (context "window") ----------------
-    def _window_groups(self, documents: Sequence[Sequence[str]], chunk: int) -> list[tuple[int, list[list[str]]]]:
+    @staticmethod
+    def _window_groups(documents: Sequence[Sequence[str]], chunk: int) -> list[tuple[int, list[list[str]]]]:
         """Whole documents in groups of about ``chunk`` sentences: ``(first sentence number, documents)``."""
         groups, cur, n, first = [], [], 0, 0
         for doc in documents:
@@ -465,10 +478,15 @@ class ClaimDetector:
         """
         return max(1, self.batch_size // 8)
 
-    def _window_inputs(self, arrays: dict, lengths, b: int, e: int, members: int) -> dict[str, torch.Tensor]:
-        inputs = self._inputs(arrays, lengths, b, e)
-        inputs["sentence_mask"] = window_mask(inputs.pop("sentence_pos"), members)
-        return inputs
+    def _window_batches(self, enc: dict, order, lengths, arrays: dict):
+        """``(rows, inputs)`` for each batch of a packed group, in length order."""
+        for b in range(0, len(order), self.window_rows):
+            e = min(b + self.window_rows, len(order))
+            rows = order[b:e].tolist()
+            inputs = self._inputs(arrays, lengths, b, e)
+            most = max(len(enc["members"][w]) for w in rows)  # an empty member shows no position
+            inputs["sentence_mask"] = window_mask(inputs.pop("sentence_pos"), most)
+            yield rows, inputs
 
     def _forward_windows(self, documents: Sequence[Sequence[str]], chunk: int = CHUNK):
         """Like :meth:`_forward_batches`, in the window layout: each token is encoded once.
@@ -482,20 +500,11 @@ class ClaimDetector:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="claimsift-tokenize") as pool:
             ahead = pool.submit(self._collate_windows, groups[0][1])
             for g, (first, _) in enumerate(groups):
-                enc, (order, lengths, arrays) = ahead.result()
+                enc, collated = ahead.result()
                 if g + 1 < len(groups):
                     ahead = pool.submit(self._collate_windows, groups[g + 1][1])
-                pending = None
-                with torch.inference_mode():
-                    for b in range(0, len(order), self.window_rows):
-                        e = min(b + self.window_rows, len(order))
-                        most = max(len(enc["members"][w]) for w in order[b:e].tolist())
-                        outputs, done = self._run(self._window_inputs(arrays, lengths, b, e, most))
-                        if pending is not None:
-                            yield from self._decode_windows(enc, first, *pending)
-                        pending = (order[b:e].tolist(), outputs, done)
-                    if pending is not None:
-                        yield from self._decode_windows(enc, first, *pending)
+                yield from self._pipelined(self._window_batches(enc, *collated),
+                                           partial(self._decode_windows, enc, first))
 
     def _run(self, inputs: dict) -> tuple[list, object]:
         """The network on one batch: label probabilities, named probabilities, tag logits (or

@@ -89,3 +89,16 @@ def test_window_attribution_spans_index_their_own_sentence(window_detector):
         sp = r.attribution.speaker
         assert sp is not None
         assert sp.from_context or text[sp.start:sp.end] == sp.text
+
+
+def test_the_benchmarks_forward_alone_row_runs_the_same_window_batches(window_detector, tmp_path):
+    from claimsift.eval.bench import _run_forward
+
+    folder = window_detector.save_pretrained(tmp_path / "w")
+
+    class Queue(list):
+        put = list.append
+
+    got = Queue()
+    _run_forward(str(folder), 40, "cpu", None, got)
+    assert got[0]["sentences"] >= 40 and got[0]["seconds"] > 0
