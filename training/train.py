@@ -258,6 +258,7 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
     if not trainer.is_world_process_zero():
         # Under torchrun / accelerate launch every process trains and predicts (collective steps);
         # one process evaluates and writes the model, so the files are never written twice.
+        _end_distributed()
         return det, metrics
     metrics["train_seconds"] = round(time.time() - started, 1)
     metrics["hardware"] = {
@@ -276,6 +277,21 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
     det.save_pretrained(cfg.model_dir, card=model_card(cfg, det, metrics))
     (Path(cfg.model_dir) / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     logger.info("model written to %s in %.0f s", cfg.model_dir, metrics["train_seconds"])
+    _end_distributed()
     return det, metrics
+
+
+def _end_distributed() -> None:
+    """Under torchrun, wait for every process, then tear the process group down.
+
+    A process that left while the main one was still evaluating could abort at exit ("terminate
+    called without an active exception": gloo's threads still running), which failed a run whose
+    model had been written. Seen once in CI's two-process test.
+    """
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
