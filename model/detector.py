@@ -359,20 +359,11 @@ class ClaimDetector:
         fast tokenizer releases the GIL); within a chunk, sentences are sorted by length so
         batches carry little padding.
         """
-        if not sentences:
-            return
-
-        def prepare(lo: int):
-            return self._collate(sentences[lo:lo + chunk], contexts[lo:lo + chunk])
-
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="claimsift-tokenize") as pool:
-            ahead = pool.submit(prepare, 0)
-            for lo in range(0, len(sentences), chunk):
-                enc, collated = ahead.result()
-                if lo + chunk < len(sentences):
-                    ahead = pool.submit(prepare, lo + chunk)
-                for item in self._forward_chunk(sentences[lo:lo + chunk], enc, *collated):
-                    yield (item[0] + lo, *item[1:])
+        starts = range(0, len(sentences), chunk)
+        prepared = _prefetched(lambda lo: self._collate(sentences[lo:lo + chunk], contexts[lo:lo + chunk]), starts)
+        for lo, (enc, collated) in zip(starts, prepared, strict=True):
+            for item in self._forward_chunk(sentences[lo:lo + chunk], enc, *collated):
+                yield (item[0] + lo, *item[1:])
 
     def _collate(self, sentences: list[str], contexts: list[str | None]) -> tuple[dict, tuple]:
         """Tokenize one chunk and pad it, sorted by length: ``(encoding, (order, lengths, arrays))``."""
@@ -495,16 +486,9 @@ class ClaimDetector:
         tokenizes and packs the next group while the model runs on this one.
         """
         groups = self._window_groups(documents, chunk)
-        if not groups:
-            return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="claimsift-tokenize") as pool:
-            ahead = pool.submit(self._collate_windows, groups[0][1])
-            for g, (first, _) in enumerate(groups):
-                enc, collated = ahead.result()
-                if g + 1 < len(groups):
-                    ahead = pool.submit(self._collate_windows, groups[g + 1][1])
-                yield from self._pipelined(self._window_batches(enc, *collated),
-                                           partial(self._decode_windows, enc, first))
+        prepared = _prefetched(lambda group: self._collate_windows(group[1]), groups)
+        for (first, _), (enc, collated) in zip(groups, prepared, strict=True):
+            yield from self._pipelined(self._window_batches(enc, *collated), partial(self._decode_windows, enc, first))
 
     def _run(self, inputs: dict) -> tuple[list, object]:
         """The network on one batch: label probabilities, named probabilities, tag logits (or
@@ -688,6 +672,21 @@ class ClaimDetector:
                 scores=dict(zip(LABELS, probs, strict=True)), attribution=attribution, index=k,
             ))
         return results
+
+
+def _prefetched(prepare, parts):
+    """``prepare(part)`` for each part in order, the next one computed in a background thread while
+    the caller works on this one (the fast tokenizer releases the GIL)."""
+    parts = list(parts)
+    if not parts:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="claimsift-tokenize") as pool:
+        ahead = pool.submit(prepare, parts[0])
+        for k in range(len(parts)):
+            result = ahead.result()
+            if k + 1 < len(parts):
+                ahead = pool.submit(prepare, parts[k + 1])
+            yield result
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:

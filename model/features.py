@@ -126,11 +126,11 @@ def encode_windows(tokenizer, documents: list[list[str]], max_length: int,
     return out
 
 
-def window_mask(sentence_pos, members: int | None = None):
+def window_mask(sentence_pos, members: int):
     """``(B, S, T)`` 0/1 member masks from ``(B, T)`` ``sentence_pos`` (a torch tensor).
 
-    ``S`` is ``members`` (the most members of a row), else the largest position: a member with no
-    tokens (an empty sentence) shows no position, so callers that know the count pass it.
+    ``S`` is ``members``, the most members of a row, given rather than read off the positions: a
+    member with no tokens (an empty sentence) shows no position.
 
     >>> import torch
     >>> window_mask(torch.tensor([[0, 1, 1, 2, 0]]), 3).tolist()
@@ -138,8 +138,7 @@ def window_mask(sentence_pos, members: int | None = None):
     """
     import torch
 
-    s = members if members is not None else int(sentence_pos.max()) if sentence_pos.numel() else 0
-    return (sentence_pos[:, None, :] == torch.arange(1, max(s, 1) + 1, device=sentence_pos.device)[None, :, None]
+    return (sentence_pos[:, None, :] == torch.arange(1, members + 1, device=sentence_pos.device)[None, :, None]
             ).long()
 
 

@@ -26,8 +26,7 @@ def build_features(records: list[dict], tokenizer, *, context: str, max_length: 
         texts = [r["text"] for r in sentences]
         enc = encode(tokenizer, texts, context_pairs(texts, context, sep), max_length)
         for k, r in enumerate(sentences):
-            label = LABEL2ID[r["label"]] if r.get("label") else -100
-            teacher = (soft or {}).get((doc, r["i"]))
+            label, named, teacher = _sentence_fields(doc, r, soft)
             rows.append({
                 "input_ids": enc["input_ids"][k],
                 "attention_mask": enc["attention_mask"][k],
@@ -36,12 +35,20 @@ def build_features(records: list[dict], tokenizer, *, context: str, max_length: 
                 "tags": tag_ids(enc["offset_mapping"][k], enc["sentence_mask"][k], r.get("spans") or {})
                 if label != -100 else [-100] * len(enc["input_ids"][k]),
                 "labels": label,
-                "named": -1 if r.get("named") is None else int(bool(r["named"])),
+                "named": named,
                 "weight": float(weight),
                 "source_id": SOURCE_IDS[source],
-                "soft": list(teacher) if teacher is not None else [math.nan] * len(LABELS),
+                "soft": teacher,
             })
     return Dataset.from_list(rows)
+
+
+def _sentence_fields(doc: str, record: dict, soft: dict | None) -> tuple[int, int, list[float]]:
+    """A sentence's label id (-100 unlabelled), named flag (-1 unknown) and teacher scores (NaN: none)."""
+    label = LABEL2ID[record["label"]] if record.get("label") else -100
+    named = -1 if record.get("named") is None else int(bool(record["named"]))
+    teacher = (soft or {}).get((doc, record["i"]))
+    return label, named, list(teacher) if teacher is not None else [math.nan] * len(LABELS)
 
 
 def _window_rows(records: list[dict], tokenizer, max_length: int, weight: float, source: str,
@@ -55,13 +62,12 @@ def _window_rows(records: list[dict], tokenizer, max_length: int, weight: float,
             tags = [-100] * len(ids)
             labels, named, soft_rows = [], [], []
             for i, (a, z) in zip(enc["members"][w], enc["spans"][w], strict=True):
-                r = sentences[i]
-                labels.append(LABEL2ID[r["label"]] if r.get("label") else -100)
-                named.append(-1 if r.get("named") is None else int(bool(r["named"])))
-                teacher = (soft or {}).get((doc, r["i"]))
-                soft_rows.append(list(teacher) if teacher is not None else [math.nan] * len(LABELS))
-                if labels[-1] != -100:
-                    tags[a:z] = tag_ids(enc["offset_mapping"][i], [1] * (z - a), r.get("spans") or {})
+                label, flag, teacher = _sentence_fields(doc, sentences[i], soft)
+                labels.append(label)
+                named.append(flag)
+                soft_rows.append(teacher)
+                if label != -100:
+                    tags[a:z] = tag_ids(enc["offset_mapping"][i], [1] * (z - a), sentences[i].get("spans") or {})
             rows.append({"input_ids": ids, "attention_mask": [1] * len(ids), "sentence_pos": enc["sentence_pos"][w],
                          "tags": tags, "labels": labels, "named": named, "weight": [float(weight)] * len(labels),
                          "source_id": [SOURCE_IDS[source]] * len(labels), "soft": soft_rows})
@@ -76,19 +82,19 @@ def has_target(row: dict) -> bool:
     >>> has_target({"labels": -100, "soft": [math.nan] * 5})
     False
     """
-    labels, soft = row["labels"], row["soft"]
-    if isinstance(labels, int):  # the pair layout: one sentence per row
-        labels, soft = [labels], [soft]
-    return any(lab != -100 for lab in labels) or any(not math.isnan(s[0]) for s in soft)
+    return _targets(row["labels"], row["soft"]) > 0
 
 
 def count_sentences(ds) -> int:
     """Sentences that carry a loss in a feature set: its rows, or in the window layout their members."""
-    if "sentence_pos" not in ds.column_names:
-        return len(ds)
-    return sum(lab != -100 or not math.isnan(soft[0])
-               for labels, softs in zip(ds["labels"], ds["soft"], strict=True)
-               for lab, soft in zip(labels, softs, strict=True))
+    return sum(map(_targets, ds["labels"], ds["soft"]))
+
+
+def _targets(labels, soft) -> int:
+    """How many of a row's sentences have a gold label or a teacher's scores."""
+    if isinstance(labels, int):  # the pair layout: one sentence per row
+        labels, soft = [labels], [soft]
+    return sum(lab != -100 or not math.isnan(s[0]) for lab, s in zip(labels, soft, strict=True))
 
 
 def drop_conflicts(soft: dict, records: list[dict]) -> tuple[dict, int]:
