@@ -37,8 +37,11 @@ def decode_spans(text: str, offsets, sentence_mask, probs) -> dict[str, tuple[in
     kinds = p @ _KIND_SUM  # (T, 4): P(O), then P(B) + P(I) of each kind
     # A word whose every token leans to O averages to O, so only words with a token leaning
     # elsewhere need their average: in most sentences that is a handful of words.
-    leans = (kinds[:, 1:].max(axis=1) > kinds[:, 0]).tolist()
+    lean = kinds[:, 1:].max(axis=1) > kinds[:, 0]
     out: dict[str, tuple[int, int, float] | None] = dict.fromkeys(SPAN_KINDS)
+    if not (lean & (np.asarray(sentence_mask[:len(lean)]) > 0)).any():  # no token of the sentence leans
+        return out
+    leans = lean.tolist()
     words = _words(text, offsets, sentence_mask)
     if not any(leans[t] for w in words for t in w[2]):
         return out
@@ -227,6 +230,8 @@ def quote_open_after(text: str, open_before: bool) -> bool:
     False
     """
     inside = open_before
+    if '"' not in text and "“" not in text and "”" not in text:  # most sentences: no need to walk them
+        return inside
     for ch in text:
         if ch == "“":
             inside = True

@@ -76,6 +76,7 @@ class DetectorConfig:
     base_sha256: str | None = None
     context: str = "both"
     max_length: int = 128
+    window_context: int = WINDOW_CONTEXT_TOKENS  # context "window": tokens of each neighbour at a row's edges
     adapter: str = "lora"  # "lora": peft adapter on the base; "full": all encoder weights saved
     lora_r: int = 16
     lora_alpha: int = 32
@@ -91,10 +92,12 @@ class DetectorConfig:
     def __post_init__(self):
         if self.context not in CONTEXT_MODES:
             raise ValueError(f"context must be one of {CONTEXT_MODES}, got {self.context!r}")
-        if self.context == "window" and self.max_length < 2 * WINDOW_CONTEXT_TOKENS + 16:
+        if self.window_context < 0:
+            raise ValueError(f"window_context must be 0 or more tokens, got {self.window_context}")
+        if self.context == "window" and self.max_length < 2 * self.window_context + 16:
             raise ValueError(f"context 'window' packs sentences into rows of max_length tokens with "
-                             f"{WINDOW_CONTEXT_TOKENS} of context at each edge; max_length {self.max_length} is too "
-                             f"short (at least {2 * WINDOW_CONTEXT_TOKENS + 16}; the shipped window model uses 256)")
+                             f"{self.window_context} of context at each edge; max_length {self.max_length} is too "
+                             f"short (at least {2 * self.window_context + 16}; the shipped window model uses 256)")
         if self.adapter not in ("lora", "full"):
             raise ValueError(f"adapter must be 'lora' or 'full', got {self.adapter!r}")
         if self.temperature <= 0:
@@ -455,7 +458,7 @@ class ClaimDetector:
 
     def _collate_windows(self, docs: list[list[str]]) -> tuple[dict, tuple]:
         """Pack one group's documents into rows and pad them, sorted by length."""
-        enc = encode_windows(self.tokenizer, docs, self.config.max_length)
+        enc = encode_windows(self.tokenizer, docs, self.config.max_length, self.config.window_context)
         enc["sentences"] = [s for d in docs for s in d]
         return enc, collate_sorted(enc, ("input_ids", "sentence_pos"), self.tokenizer.pad_token_id or 0)
 

@@ -217,7 +217,8 @@ def test_window_layout_trains_and_scores_every_member(tiny_base, tmp_path):
     det = ClaimDetector.new(str(tiny_base), device="cpu", adapter="full", context="window", max_length=80)
     train_recs = [r for r in recs if r["split"] == "train"]
     soft = {("train-doc", 3): [0.0, 0.0, 1.0, 0.0, 0.0]}
-    ds = build_features(train_recs, det.tokenizer, context="window", max_length=80, soft=soft)
+    # 24-token edges leave 30 tokens a row for members: several rows, several sentences each
+    ds = build_features(train_recs, det.tokenizer, context="window", max_length=80, soft=soft, window_context=24)
     assert 1 < len(ds) < len(train_recs)  # several sentences per row
     assert sum(len(row["labels"]) for row in ds) == len(train_recs)
     batch = Collator(0)([ds[k] for k in range(len(ds))])
@@ -229,8 +230,9 @@ def test_window_layout_trains_and_scores_every_member(tiny_base, tmp_path):
     cfg = TrainConfig(base=str(tiny_base), adapter="full", corpus=str(tmp_path / "corpus.jsonl"), wikinews=None,
                       epochs=60, lr=3e-3, batch_size=2, warmup_ratio=0.0, early_stopping_patience=100,
                       output_dir=str(tmp_path / "runs"), model_dir=str(tmp_path / "model"), context="window",
-                      max_length=80)
+                      max_length=80, window_context=5)
     det, metrics = train(cfg, eval_splits={"dev": [r for r in recs if r["split"] == "dev"]})
     assert metrics["eval"]["dev"]["accuracy"] >= 7 / 8
     assert metrics["train_sentences"] == metrics["dev_sentences"] == len(SENTENCES)  # sentences, not rows
-    assert ClaimDetector.from_pretrained(tmp_path / "model", device="cpu").config.context == "window"
+    saved = ClaimDetector.from_pretrained(tmp_path / "model", device="cpu").config
+    assert (saved.context, saved.window_context) == ("window", 5)  # it scores with the edges it trained on

@@ -1,6 +1,7 @@
 """The window layout (context "window"): several sentences per encoder row, each token encoded once."""
 
 import pytest
+import torch
 from claimsift.model.features import encode_windows
 from claimsift.model.labels import LABELS
 
@@ -102,3 +103,42 @@ def test_the_benchmarks_forward_alone_row_runs_the_same_window_batches(window_de
     got = Queue()
     _run_forward(str(folder), 40, "cpu", None, got)
     assert got[0]["sentences"] >= 40 and got[0]["seconds"] > 0
+
+
+def test_a_rows_edge_context_is_the_configured_number_of_neighbour_tokens(window_detector):
+    from dataclasses import replace
+
+    def first_spans(context_tokens):
+        det = ClaimDetector(window_detector.net, window_detector.tokenizer,
+                            replace(window_detector.config, window_context=context_tokens), device="cpu")
+        enc, _ = det._collate_windows(DOCS)
+        return [spans[0][0] for spans in enc["spans"]], enc
+
+    starts, enc = first_spans(0)
+    assert set(starts) == {1}  # [CLS], then the first member: no left context
+    starts, enc = first_spans(6)
+    doc_firsts = {sum(map(len, DOCS[:d])) for d in range(len(DOCS))}
+    assert len(starts) > len(DOCS)  # some rows start mid-document
+    for start, row in zip(starts, enc["members"], strict=True):
+        assert start == (1 if row[0] in doc_firsts else 7)  # [CLS] and 6 tokens of the sentence before
+    with pytest.raises(ValueError, match="window_context"):
+        replace(window_detector.config, window_context=-1)
+    with pytest.raises(ValueError, match="too short"):
+        replace(window_detector.config, window_context=30)  # 64 tokens cannot hold two edges of 30
+
+
+@pytest.mark.parametrize("context", ["window", "both"])
+def test_the_benchmarks_host_row_replays_the_networks_outputs(tiny_base, tmp_path, context):
+    from claimsift.eval.bench import _run_host
+
+    det = ClaimDetector.new(str(tiny_base), device="cpu", adapter="full", context=context, max_length=64)
+    with torch.no_grad():
+        det.net.label_head.bias[LABELS.index("attributed_quote")] = 2.0  # some sentences decode attribution
+    folder = det.save_pretrained(tmp_path / context)
+
+    class Queue(list):
+        put = list.append
+
+    got = Queue()
+    _run_host(str(folder), 120, "cpu", 16, got)  # raises if the replay labelled differently
+    assert got[0]["sentences"] >= 120 and got[0]["seconds"] > 0

@@ -65,6 +65,8 @@ def model_card(cfg, det, metrics: dict) -> str:
     cal = metrics.get("calibration", {})
     tuning = (f"LoRA r={det.config.lora_r}, alpha={det.config.lora_alpha} on all linear layers"
               if det.config.adapter == "lora" else "all encoder weights (full fine-tune)")
+    edges = (f", {det.config.window_context} tokens of each neighbour at a row's edges"
+             if det.config.context == "window" else "")
     hw = metrics.get("hardware", {})
     return f"""# claimsift model card
 
@@ -73,7 +75,7 @@ Generated {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by `claims
 ## Model
 - Base encoder: `{det.config.base}`, weights sha256 `{det.config.base_sha256}`
 - Fine-tuning: {tuning}, plus label, attribution-tag and named heads; context `{det.config.context}`,
-  max length {det.config.max_length}
+  max length {det.config.max_length}{edges}
 - Labels: {', '.join(LABELS)}
 - Calibration: temperature {cal.get('temperature', 1.0):.3f}; dev ECE {cal.get('dev_ece_before', float('nan')):.3f}
   before, {cal.get('dev_ece_after', float('nan')):.3f} after

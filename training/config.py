@@ -12,7 +12,7 @@ import typing
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from claimsift.model.features import CONTEXT_MODES
+from claimsift.model.features import CONTEXT_MODES, WINDOW_CONTEXT_TOKENS
 from claimsift.model.precision import PRECISIONS
 from claimsift.training.dropout import MASKS
 
@@ -40,6 +40,7 @@ class TrainConfig:
     dropout_masks: str = "bits"
     context: str = "both"
     max_length: int = 128
+    window_context: int = WINDOW_CONTEXT_TOKENS  # context "window" only: tokens of each neighbour at a row's edges
     corpus: str = "data/corpus/corpus.jsonl"
     wikinews: str | None = "../shared/wikinews/annotated.jsonl"
     corpus_weight: float = 1.0

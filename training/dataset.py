@@ -6,20 +6,27 @@ import math
 
 import torch
 from claimsift.data.samples import group_documents
-from claimsift.model.features import context_pairs, encode, encode_windows, tag_ids, window_mask
+from claimsift.model.features import (
+    WINDOW_CONTEXT_TOKENS,
+    context_pairs,
+    encode,
+    encode_windows,
+    tag_ids,
+    window_mask,
+)
 from claimsift.model.labels import LABEL2ID, LABELS
 
 SOURCE_IDS = {"corpus": 0, "wikinews": 1, "extra": 2}
 
 
 def build_features(records: list[dict], tokenizer, *, context: str, max_length: int, weight: float = 1.0,
-                   source: str = "corpus", soft: dict | None = None):
+                   source: str = "corpus", soft: dict | None = None, window_context: int = WINDOW_CONTEXT_TOKENS):
     """One feature row per sentence, with its neighbours as context (all sentences of a doc are
     encoded, so unlabelled ones still serve as context; their label is -100)."""
     from datasets import Dataset
 
     if context == "window":
-        return Dataset.from_list(_window_rows(records, tokenizer, max_length, weight, source, soft))
+        return Dataset.from_list(_window_rows(records, tokenizer, max_length, window_context, weight, source, soft))
     rows = []
     sep = tokenizer.sep_token or " "
     for doc, sentences in group_documents(records).items():
@@ -51,13 +58,13 @@ def _sentence_fields(doc: str, record: dict, soft: dict | None) -> tuple[int, in
     return label, named, list(teacher) if teacher is not None else [math.nan] * len(LABELS)
 
 
-def _window_rows(records: list[dict], tokenizer, max_length: int, weight: float, source: str,
+def _window_rows(records: list[dict], tokenizer, max_length: int, window_context: int, weight: float, source: str,
                  soft: dict | None) -> list[dict]:
     """One feature row per window (:func:`claimsift.model.features.encode_windows`): token fields
     per token, sentence fields (``labels``, ``named``, ``weight``, ``source_id``, ``soft``) per member."""
     rows = []
     for doc, sentences in group_documents(records).items():
-        enc = encode_windows(tokenizer, [[r["text"] for r in sentences]], max_length)
+        enc = encode_windows(tokenizer, [[r["text"] for r in sentences]], max_length, window_context)
         for w, ids in enumerate(enc["input_ids"]):
             tags = [-100] * len(ids)
             labels, named, soft_rows = [], [], []

@@ -195,7 +195,8 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
     started = time.time()
     det = ClaimDetector.new(cfg.base, adapter=cfg.adapter, lora_r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
                             lora_dropout=cfg.lora_dropout, context=cfg.context,
-                            max_length=cfg.max_length, precision=cfg.precision)
+                            max_length=cfg.max_length, window_context=cfg.window_context,
+                            precision=cfg.precision)
     if cfg.dropout_masks == "bits" and det.device.type == "cpu":
         swap_dropout(det.net)  # CPU bernoulli_ masks cost more than the layers they drop: training/dropout.py
     data = load_training_data(cfg)
@@ -208,6 +209,7 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
         from datasets import concatenate_datasets
 
         sets = [build_features(recs, det.tokenizer, context=cfg.context, max_length=cfg.max_length,
+                               window_context=cfg.window_context,
                                weight=w, source=s, soft=soft) for recs, w, s in parts if recs]
         # Unlabelled sentences have served as their neighbours' context; they carry no loss.
         return concatenate_datasets(sets).filter(has_target)
