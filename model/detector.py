@@ -466,9 +466,9 @@ class ClaimDetector:
     def window_rows(self) -> int:
         """Rows per batch in the window layout: 8 on a CPU (``batch_size`` 64), 64 on a GPU.
 
-        A 256-token row holds several sentences. On two CPU cores a sweep of 4, 8, 16 and 32
-        rows a batch over the benchmark's rows ran fastest at 8 (by about 5-10% over 16, within
-        the noise of single runs), so the same ``batch_size`` gives fewer rows than sentences.
+        A 256-token row holds several sentences, so the same ``batch_size`` gives fewer rows than
+        sentences. 8 rows a batch came from an ad-hoc sweep of 4 to 32 on two CPU cores, not from a
+        repository command; the differences were within the noise of single runs, and GPUs are untried.
         """
         return max(1, self.batch_size // 8)
 
