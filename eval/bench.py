@@ -61,15 +61,14 @@ def _gpu_mb(device: str | None) -> float | None:
 
 
 def _run_detector(model: str, n: int, device: str | None, batch_size: int | None, quantize: bool, runtime: str,
-                  precision: str, queue) -> None:
+                  precision: str, workers: int | None, queue) -> None:
     from claimsift.data.corpus import load_records
     from claimsift.model.detector import ClaimDetector
     from claimsift.model.labels import LABELS
     from sklearn.metrics import f1_score
 
     det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, quantize=quantize,
-                                        precision=precision,
-                                        runtime=runtime)
+                                        precision=precision, runtime=runtime, workers=workers)
     docs, flat = _sentences(n)
     det.classify_many(docs[:2])  # warm-up
     _sync(det.device)
@@ -80,8 +79,29 @@ def _run_detector(model: str, n: int, device: str | None, batch_size: int | None
     test = load_records("test")
     labels = [p["label"] for p in det.predict_records(test)]
     f1 = float(f1_score([r["label"] for r in test], labels, labels=list(LABELS), average="macro", zero_division=0))
+    workers_mb = _children_peak_mb()
+    det.close()
     queue.put({"sentences": len(flat), "seconds": seconds, "peak_rss_mb": _rss_mb(), "gpu_mb": _gpu_mb(device),
-               "macro_f1": f1, "labels": labels})
+               "macro_f1": f1, "labels": labels, "workers": det.workers, "worker_rss_mb": workers_mb})
+
+
+def _children_peak_mb() -> float | None:
+    """The largest peak resident memory (VmHWM) of this process's live children, its workers; Linux.
+
+    Not ``RUSAGE_CHILDREN``: a child's ``ru_maxrss`` counts the parent's memory it was forked
+    with before it started Python afresh, several hundred MB that a worker never uses.
+    """
+    peaks = []
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/children") as f:
+                pids = f.read().split()
+            for pid in pids:
+                with open(f"/proc/{pid}/status") as f:
+                    peaks += [int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:")]
+    except OSError:
+        return None
+    return max(peaks, default=None)
 
 
 def _sync(device) -> None:
@@ -98,20 +118,15 @@ def _run_forward(model: str, n: int, device: str | None, batch_size: int | None,
     transfers and decoding.
     """
     import torch
+    from claimsift.model import host
     from claimsift.model.detector import CHUNK, ClaimDetector
 
     det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, runtime="torch")
     docs, flat = _sentences(n)
     batches = []
-    if det.config.context == "window":  # the rows classify_many packs, in its groups and batches
-        for _, group in det._window_groups(docs, CHUNK):
-            enc, collated = det._collate_windows(group)
-            batches += [inputs for _, inputs in det._window_batches(enc, *collated)]
-    else:
-        flat, contexts = det._flatten(docs)
-        for lo in range(0, len(flat), CHUNK):  # the chunks classify_many sorts within
-            _, collated = det._collate(flat[lo:lo + CHUNK], contexts[lo:lo + CHUNK])
-            batches += [inputs for _, inputs in det._pair_batches(*collated)]
+    for _, group in host.groups(docs, CHUNK):  # the rows classify_many packs, in its groups and batches
+        packed = host.pack(det.host, host.encode_group(det.host, group))
+        batches += [inputs for _, inputs in det._batches(packed)]
     dtype = det.dtype  # the precision claimsift itself runs in there
 
     def forward_all():
@@ -128,7 +143,7 @@ def _run_forward(model: str, n: int, device: str | None, batch_size: int | None,
                "macro_f1": None})
 
 
-def _run_host(model: str, n: int, device: str | None, batch_size: int | None, queue) -> None:
+def _run_host(model: str, n: int, device: str | None, batch_size: int | None, workers: int | None, queue) -> None:
     """Everything but the network: ``classify_many`` with the network's outputs replayed.
 
     The network's outputs on these inputs are recorded in one untimed run, then handed back batch
@@ -138,7 +153,7 @@ def _run_host(model: str, n: int, device: str | None, batch_size: int | None, qu
     """
     from claimsift.model.detector import ClaimDetector
 
-    det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, runtime="torch")
+    det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, runtime="torch", workers=workers)
     docs, flat = _sentences(n)
     recorded = _Recorder(det.net)
     det.net = recorded
@@ -151,8 +166,9 @@ def _run_host(model: str, n: int, device: str | None, batch_size: int | None, qu
     seconds = time.perf_counter() - start
     if [r.label for d in replayed for r in d] != [r.label for d in reference for r in d]:
         raise RuntimeError("the replayed run labelled differently: its batches were not the recorded ones")
+    det.close()
     queue.put({"sentences": len(flat), "seconds": seconds, "peak_rss_mb": _rss_mb(), "gpu_mb": _gpu_mb(device),
-               "macro_f1": None})
+               "macro_f1": None, "workers": det.workers})
 
 
 class _Recorder:
@@ -253,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="claimsift's batch size (default: the detector's, 64 on CPU and 512 on GPU)")
     p.add_argument("--quantize", action="store_true", help="also time dynamic int8 on CPU")
     p.add_argument("--onnx", action="store_true", help="also time the ONNX Runtime path (CPU)")
+    p.add_argument("--workers", default=None,
+                   help="claimsift's host-side worker processes (default: the detector's choice, none on a "
+                        "CPU); a comma list, e.g. 0,6,12, adds a row for each")
     p.add_argument("--output", type=Path, default=Path("eval/results/speed.md"))
     p.add_argument("--append", action="store_true",
                    help="add this model's section to --output instead of replacing the file (one file, both models)")
@@ -262,17 +281,19 @@ def main(argv: list[str] | None = None) -> int:
     gpu = _on_gpu(args.device)
     precision = precision_name(resolve_precision("auto", args.device or ("cuda" if gpu else "cpu")))
     half = precision == "bf16"
-    paths = [("claimsift", False, "torch", "auto")]
-    paths += [("claimsift fp32", False, "torch", "fp32")] * (half and not gpu)
-    paths += [("claimsift int8", True, "torch", "fp32")] * args.quantize
+    counts = [int(w) for w in args.workers.split(",")] if args.workers else []
+    paths = [("claimsift", False, "torch", "auto", None)]
+    paths += [(f"claimsift, {w} workers", False, "torch", "auto", w) for w in counts]
+    paths += [("claimsift fp32", False, "torch", "fp32", None)] * (half and not gpu)
+    paths += [("claimsift int8", True, "torch", "fp32", None)] * args.quantize
     if args.onnx:  # the first ONNX load exports and caches the graph; the timed runs come after it
-        paths += [("claimsift onnx", False, "onnx", "fp32")]
-        paths += [("claimsift onnx int8", True, "onnx", "fp32")] * args.quantize
-    rows = {name: _in_process(_run_detector, args.model, args.sentences, args.device, args.batch_size, q, rt, prec)
-            for name, q, rt, prec in paths}
+        paths += [("claimsift onnx", False, "onnx", "fp32", None)]
+        paths += [("claimsift onnx int8", True, "onnx", "fp32", None)] * args.quantize
+    rows = {name: _in_process(_run_detector, args.model, args.sentences, args.device, args.batch_size, q, rt, prec, w)
+            for name, q, rt, prec, w in paths}
     rows[FORWARD] = _in_process(
         _run_forward, args.model, args.sentences, args.device, args.batch_size)
-    rows[HOST] = _in_process(_run_host, args.model, args.sentences, args.device, args.batch_size)
+    rows[HOST] = _in_process(_run_host, args.model, args.sentences, args.device, args.batch_size, None)
     # The baseline is the plain pipeline a user gets: fp32 on a CPU. On a GPU, and on a CPU with
     # native bf16, a bf16 pipeline shows how much of the gap is precision alone.
     pipe = "pipeline bf16 (batch 32)" if gpu else "pipeline (batch 32)"
@@ -292,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Produced by `python -m claimsift.eval.bench --model {args.model} --sentences {args.sentences}"
         + (f" --device {args.device}" if args.device else "")
         + (f" --batch-size {args.batch_size}" if args.batch_size else "")
+        + (f" --workers {args.workers}" if args.workers else "")
         + (" --quantize" if args.quantize else "") + (" --onnx" if args.onnx else "")
         + (" --append" if args.append else "")
         + "`; corpus test-split sentences, one run.", "",
@@ -311,7 +333,13 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {name} | {r['sentences']} | {r['seconds']:.1f} | {sps:.1f} | {sps / base:.2f}x | "
                      f"{r['peak_rss_mb']:.0f} | {gpu} | {f1} | {same} |")
     lines += ["", f"`claimsift` is the default path (`precision='auto'`), which ran in {precision} on this "
-              f"machine; 'vs pipeline' is against `{pipe}`."]
+              f"machine with {rows['claimsift']['workers']} host-side worker processes; 'vs pipeline' is against "
+              f"`{pipe}`."]
+    helped = {name: r for name, r in rows.items() if r.get("workers")}
+    if helped:
+        lines += ["", "Peak RSS is the main process's; each worker process peaked at "
+                  + ", ".join(f"{r['worker_rss_mb']:.0f} MB ({name})" for name, r in helped.items()
+                              if r.get("worker_rss_mb")) + "."]
     forward = rows[FORWARD]
     e2e = rows["claimsift"]
     share = forward["seconds"] / e2e["seconds"]
@@ -320,8 +348,8 @@ def main(argv: list[str] | None = None) -> int:
                           else ": the network is the cost; above 100% is run-to-run noise.")]
     host = rows[HOST]["sentences"] / rows[HOST]["seconds"]
     lines += ["", f"The host path alone (tokenization, packing, collation, transfers, decoding and results, with the "
-              f"network's recorded outputs replayed) runs at {host:,.0f} sentences/s: end to end cannot pass it "
-              "however fast the network gets."]
+              f"network's recorded outputs replayed; {rows[HOST]['workers']} worker processes) runs at {host:,.0f} "
+              "sentences/s: end to end cannot pass it however fast the network gets."]
     lines += ["", "Cold start (`claimsift score` on a ~1,000-word draft, import to exit; ONNX with its graph "
               "already exported and cached, as on every run after the first):", ""]
     lines += [f"- {name}: {seconds:.1f} s" for name, seconds in colds.items()] + [""]

@@ -14,15 +14,15 @@ import json
 import logging
 import os
 import warnings
+import weakref
+from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from functools import partial
 from pathlib import Path
 
-import numpy as np
 import torch
-from claimsift.model import attribution as attr
+from claimsift.model import host
 from claimsift.model.bases import (
     Base,
     IntegrityError,
@@ -33,21 +33,14 @@ from claimsift.model.bases import (
     sha256_file,
     verify_file,
 )
-from claimsift.model.features import (
-    CONTEXT_MODES,
-    WINDOW_CONTEXT_TOKENS,
-    collate_sorted,
-    context_pairs,
-    encode,
-    encode_windows,
-    window_mask,
-)
-from claimsift.model.labels import LABELS, TAGS, Label
+from claimsift.model.features import CONTEXT_MODES, WINDOW_CONTEXT_TOKENS, window_mask
+from claimsift.model.host import HostSpec, Packed
+from claimsift.model.labels import LABELS, TAGS
 from claimsift.model.network import ClaimNet
 from claimsift.model.precision import limit_onednn_cache, requested, resolve_precision
-from claimsift.model.results import Attribution, Field, Results, SentenceResult
+from claimsift.model.results import Results, SentenceResult
 from claimsift.model.segment import Span, segment
-from claimsift.model.tokenizer import load_core, record_facts
+from claimsift.model.tokenizer import CoreTokenizer, load_core, record_facts
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +54,7 @@ FORMAT_VERSION = 1
 CPU_BATCH_SIZE = 64
 CHUNK = 2048  # sentences tokenized, sorted and scored together; bounds memory on huge inputs
 GPU_BATCH_SIZE = 512
-_ATTRIBUTED = {lab.value for lab in Label if lab.has_attribution}
+MAX_AUTO_WORKERS = 6  # host-side processes on a GPU machine: 6 beat 0 and 12 on an H200 (eval/results/speed_gpu.md)
 
 
 class ModelFolderError(ValueError):
@@ -130,6 +123,20 @@ def _device(device: str | None) -> torch.device:
 
 
 _OFFLINE = {"local_files_only": True, "trust_remote_code": False}
+
+
+def _workers(workers: int | None, device: torch.device, tokenizer) -> int:
+    """How many host-side worker processes a detector uses (see ``ClaimDetector.from_pretrained``)."""
+    if workers is not None and workers < 0:
+        raise ValueError(f"workers must be 0 or more, got {workers}")
+    if getattr(tokenizer, "backend_tokenizer", None) is None:  # a slow tokenizer cannot travel to workers
+        if workers:
+            logger.warning("workers need a fast (Rust) tokenizer; tokenizing in this process")
+        return 0
+    if workers is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return max(0, min(cores - 2, MAX_AUTO_WORKERS)) if device.type == "cuda" else 0
+    return workers
 
 
 def _load_tokenizer(base: Base):
@@ -205,7 +212,7 @@ class ClaimDetector:
     """The claimsift model: ``from_pretrained``, ``save_pretrained``, ``classify``, ``score``."""
 
     def __init__(self, net: ClaimNet, tokenizer, config: DetectorConfig, device: str | None = None,
-                 batch_size: int | None = None, precision: str = "auto"):
+                 batch_size: int | None = None, precision: str = "auto", workers: int | None = None):
         self.net = net
         self.tokenizer = tokenizer
         self.config = config
@@ -214,6 +221,8 @@ class ClaimDetector:
         self.dtype = resolve_precision(precision, self.device) if isinstance(net, torch.nn.Module) else None
         # a GPU needs large batches to be busy; on a CPU larger ones gain nothing and cost memory
         self.batch_size = batch_size or (GPU_BATCH_SIZE if self.device.type == "cuda" else CPU_BATCH_SIZE)
+        self.workers = _workers(workers, self.device, tokenizer)
+        self._executor = None
         self.net.to(self.device)
         self.net.eval()
 
@@ -240,7 +249,7 @@ class ClaimDetector:
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, *, device: str | None = None,
                         batch_size: int | None = None, quantize: bool = False, runtime: str = "torch",
-                        precision: str = "auto") -> ClaimDetector:
+                        precision: str = "auto", workers: int | None = None) -> ClaimDetector:
         """Load ``default`` (the shipped model), ``accurate``, or a saved model folder; offline.
 
         ``runtime="onnx"`` (CPU) runs the network in ONNX Runtime from a graph exported once and
@@ -252,6 +261,9 @@ class ClaimDetector:
         ``quantize=True`` (CPU only) uses int8 weights (dynamic quantization, in either runtime):
         faster, but activation scales depend on the batch, so probabilities then vary slightly
         with batch composition. eval/results/speed.md measures what each choice gains and costs.
+        ``workers`` is how many processes tokenize and decode beside the one running the network:
+        ``None`` picks them (on a GPU, the machine's cores less two, at most 6; on a CPU, none,
+        since the network itself needs the cores); see :meth:`close`.
         """
         from safetensors.torch import load_file
 
@@ -292,7 +304,7 @@ class ClaimDetector:
         if runtime == "onnx" or (runtime == "auto" and on_cpu and asked != "bf16"):
             try:
                 net = _onnx_net(cls, folder, cfg, quantize)
-                return cls(net, load_core(base) or _load_tokenizer(base), cfg, "cpu", batch_size, "fp32")
+                return cls(net, load_core(base) or _load_tokenizer(base), cfg, "cpu", batch_size, "fp32", workers)
             except Exception as e:  # noqa: BLE001 - "auto" must still score when a graph cannot be built
                 if runtime == "onnx":
                     raise
@@ -314,7 +326,7 @@ class ClaimDetector:
                 logger.warning("int8 in PyTorch is measured only on the MiniLM base (it broke MPNet); "
                                "use runtime='onnx' with quantize=True for %s", cfg.base)
             net = torch.ao.quantization.quantize_dynamic(net.eval(), {torch.nn.Linear}, dtype=torch.qint8)
-        det = cls(net, tokenizer, cfg, device, batch_size, "fp32" if quantize else precision)
+        det = cls(net, tokenizer, cfg, device, batch_size, "fp32" if quantize else precision, workers)
         if det.dtype is not None and det.device.type == "cpu":
             # Measured: encoder weights stored in bf16 score 15-60% faster on a CPU than casting
             # them at every call under autocast (the heads stay fp32 for the softmax).
@@ -354,113 +366,10 @@ class ClaimDetector:
         return folder
 
     # ---- inference --------------------------------------------------------------------
-    def _forward_batches(self, sentences: list[str], contexts: list[str | None], chunk: int = CHUNK):
-        """Yield (index, best label index, label_probs, attribution spans or None, named_prob) per sentence.
-
-        Works through ``chunk`` sentences at a time so memory stays flat on huge inputs. A
-        background thread tokenizes and pads the next chunk while the model runs on this one (the
-        fast tokenizer releases the GIL); within a chunk, sentences are sorted by length so
-        batches carry little padding.
-        """
-        starts = range(0, len(sentences), chunk)
-        prepared = _prefetched(lambda lo: self._collate(sentences[lo:lo + chunk], contexts[lo:lo + chunk]), starts)
-        for lo, (enc, collated) in zip(starts, prepared, strict=True):
-            for item in self._forward_chunk(sentences[lo:lo + chunk], enc, *collated):
-                yield (item[0] + lo, *item[1:])
-
-    def _collate(self, sentences: list[str], contexts: list[str | None]) -> tuple[dict, tuple]:
-        """Tokenize one chunk and pad it, sorted by length: ``(encoding, (order, lengths, arrays))``."""
-        enc = encode(self.tokenizer, sentences, contexts, self.config.max_length)
-        keys = tuple(k for k in ("input_ids", "token_type_ids", "sentence_mask")
-                     if k == "sentence_mask" or k in self.tokenizer.model_input_names)
-        return enc, collate_sorted(enc, keys, self.tokenizer.pad_token_id or 0)
-
-    def _flatten(self, documents: Sequence[Sequence[str]]) -> tuple[list[str], list[str | None]]:
-        """All documents' sentences in order, each with its context from its own document."""
-        flat: list[str] = []
-        contexts: list[str | None] = []
-        sep = self.tokenizer.sep_token or " "
-        for sents in documents:
-            flat.extend(sents)
-            contexts.extend(context_pairs(list(sents), self.config.context, sep))
-        return flat, contexts
-
-    def _forward_chunk(self, sentences: list[str], enc: dict, order, lengths, arrays: dict):
-        yield from self._pipelined(self._pair_batches(order, lengths, arrays),
-                                   partial(self._decode_batch, sentences, enc))
-
-    def _pair_batches(self, order, lengths, arrays: dict):
-        """``(rows, inputs)`` for each batch of a collated chunk, in length order."""
-        for b in range(0, len(order), self.batch_size):
-            e = min(b + self.batch_size, len(order))
-            yield order[b:e].tolist(), self._inputs(arrays, lengths, b, e)
-
-    def _pipelined(self, batches, decode):
-        """Run each ``(rows, inputs)`` batch; decode a batch's outputs once the next one is queued
-        (on a GPU its results are still coming back meanwhile; see :meth:`_run`)."""
-        pending = None
-        with torch.inference_mode():
-            for rows, inputs in batches:
-                outputs, done = self._run(inputs)
-                if pending is not None:
-                    yield from decode(*pending)
-                pending = (rows, outputs, done)
-            if pending is not None:
-                yield from decode(*pending)
-
-    def _inputs(self, arrays: dict, lengths, b: int, e: int) -> dict[str, torch.Tensor]:
-        """The network's inputs for sorted rows ``b:e`` of a collated chunk, on the detector's device."""
-        width = int(lengths[e - 1])
-        inputs = {k: torch.from_numpy(v[b:e, :width]) for k, v in arrays.items()}
-        inputs["lengths"] = torch.from_numpy(lengths[b:e])
-        if self.device.type == "cuda":  # pinned, so the copies overlap the previous batch's work
-            inputs = {k: v.pin_memory().to(self.device, non_blocking=True) for k, v in inputs.items()}
-        else:
-            inputs = {k: v.contiguous() for k, v in inputs.items()}
-        lens = inputs.pop("lengths")
-        inputs["attention_mask"] = (torch.arange(width, device=lens.device) < lens[:, None]).long()
-        return inputs
-
-    @staticmethod
-    def _decode_batch(sentences: list[str], enc: dict, idx: list[int], outputs, done):
-        if done is not None:
-            done.synchronize()
-        probs, named, tags = outputs
-        best = probs.argmax(-1).tolist()
-        rows, named = probs.tolist(), named.tolist()
-        tags = tags.numpy()
-        if done is None:  # CPU: the network gave logits; normalise the rows that are decoded
-            attributed = [row for row in range(len(idx)) if LABELS[best[row]] in _ATTRIBUTED]
-            tags = tags.copy()
-            tags[attributed] = _softmax(tags[attributed])
-        for row, i in enumerate(idx):
-            spans = None
-            if LABELS[best[row]] in _ATTRIBUTED:
-                n = len(enc["input_ids"][i])  # decode now: token probabilities are not kept
-                spans = attr.decode_spans(sentences[i], enc["offset_mapping"][i], enc["sentence_mask"][i],
-                                          tags[row, :n])
-            yield i, best[row], rows[row], spans, named[row]
-
-    # ---- window layout: several sentences per encoder row (context "window") ----------------
-    @staticmethod
-    def _window_groups(documents: Sequence[Sequence[str]], chunk: int) -> list[tuple[int, list[list[str]]]]:
-        """Whole documents in groups of about ``chunk`` sentences: ``(first sentence number, documents)``."""
-        groups, cur, n, first = [], [], 0, 0
-        for doc in documents:
-            cur.append(list(doc))
-            n += len(doc)
-            if n >= chunk:
-                groups.append((first, cur))
-                first, cur, n = first + n, [], 0
-        if cur:
-            groups.append((first, cur))
-        return groups
-
-    def _collate_windows(self, docs: list[list[str]]) -> tuple[dict, tuple]:
-        """Pack one group's documents into rows and pad them, sorted by length."""
-        enc = encode_windows(self.tokenizer, docs, self.config.max_length, self.config.window_context)
-        enc["sentences"] = [s for d in docs for s in d]
-        return enc, collate_sorted(enc, ("input_ids", "sentence_pos"), self.tokenizer.pad_token_id or 0)
+    @property
+    def host(self) -> HostSpec:
+        """What the host side (tokenizing, packing, decoding; :mod:`claimsift.model.host`) needs."""
+        return HostSpec(self.tokenizer, self.config.context, self.config.max_length, self.config.window_context)
 
     @property
     def window_rows(self) -> int:
@@ -472,26 +381,29 @@ class ClaimDetector:
         """
         return max(1, self.batch_size // 8)
 
-    def _window_batches(self, enc: dict, order, lengths, arrays: dict):
-        """``(rows, inputs)`` for each batch of a packed group, in length order."""
-        for b in range(0, len(order), self.window_rows):
-            e = min(b + self.window_rows, len(order))
-            rows = order[b:e].tolist()
-            inputs = self._inputs(arrays, lengths, b, e)
-            most = max(len(enc["members"][w]) for w in rows)  # an empty member shows no position
-            inputs["sentence_mask"] = window_mask(inputs.pop("sentence_pos"), most)
+    def _batches(self, packed: Packed):
+        """``(rows, inputs)`` for each batch of a packed group, in length order, on the device."""
+        size = self.window_rows if packed.members is not None else self.batch_size
+        for b in range(0, len(packed.order), size):
+            e = min(b + size, len(packed.order))
+            rows = packed.order[b:e].tolist()
+            inputs = self._inputs(packed.arrays, packed.lengths, b, e)
+            if packed.members is not None:  # an empty member shows no position, so the count is given
+                inputs["sentence_mask"] = window_mask(inputs.pop("sentence_pos"), int(packed.members[rows].max()))
             yield rows, inputs
 
-    def _forward_windows(self, documents: Sequence[Sequence[str]], chunk: int = CHUNK):
-        """Like :meth:`_forward_batches`, in the window layout: each token is encoded once.
-
-        Works through whole documents, about ``chunk`` sentences at a time; a background thread
-        tokenizes and packs the next group while the model runs on this one.
-        """
-        groups = self._window_groups(documents, chunk)
-        prepared = _prefetched(lambda group: self._collate_windows(group[1]), groups)
-        for (first, _), (enc, collated) in zip(groups, prepared, strict=True):
-            yield from self._pipelined(self._window_batches(enc, *collated), partial(self._decode_windows, enc, first))
+    def _inputs(self, arrays: dict, lengths, b: int, e: int) -> dict[str, torch.Tensor]:
+        """The network's inputs for sorted rows ``b:e`` of a packed group, on the detector's device."""
+        width = int(lengths[e - 1])
+        inputs = {k: torch.from_numpy(v[b:e, :width]) for k, v in arrays.items()}
+        inputs["lengths"] = torch.from_numpy(lengths[b:e])
+        if self.device.type == "cuda":  # pinned, so the copies overlap the previous batch's work
+            inputs = {k: v.pin_memory().to(self.device, non_blocking=True) for k, v in inputs.items()}
+        else:
+            inputs = {k: v.contiguous() for k, v in inputs.items()}
+        lens = inputs.pop("lengths")
+        inputs["attention_mask"] = (torch.arange(width, device=lens.device) < lens[:, None]).long()
+        return inputs
 
     def _run(self, inputs: dict) -> tuple[list, object]:
         """The network on one batch: label probabilities, named probabilities, tag logits (or
@@ -509,38 +421,118 @@ class ClaimDetector:
             done.record()
         return outputs, done
 
+    def _launch(self, packed: Packed) -> list[tuple]:
+        """Queue every batch of a group: ``(rows, outputs, done)`` each (see :meth:`_run`)."""
+        return [(rows, *self._run(inputs)) for rows, inputs in self._batches(packed)]
+
     @staticmethod
-    def _decode_windows(enc: dict, first: int, rows: list[int], outputs, done):
-        if done is not None:
-            done.synchronize()
-        probs, named, tags = outputs
-        best = probs.argmax(-1).tolist()  # (B, S)
-        probs, named, tags = probs.tolist(), named.tolist(), tags.numpy()
-        for r, w in enumerate(rows):
-            for s, i in enumerate(enc["members"][w]):
-                spans = None
-                if LABELS[best[r][s]] in _ATTRIBUTED:
-                    a, z = enc["spans"][w][s]
-                    t = tags[r, a:z] if done is not None else _softmax(tags[r, a:z])
-                    spans = attr.decode_spans(enc["sentences"][i], enc["offset_mapping"][i], [1] * (z - a), t)
-                yield first + i, best[r][s], probs[r][s], spans, named[r][s]
+    def _read_back(launched: list[tuple]) -> tuple[list[tuple], bool]:
+        """A launched group's outputs as NumPy, once they have arrived: ``(batches, normalized)``."""
+        batches = []
+        for rows, outputs, done in launched:
+            if done is not None:
+                done.synchronize()
+            batches.append((rows, *(t.numpy() for t in outputs)))
+        return batches, bool(launched) and launched[0][2] is not None
+
+    def _grouped(self, documents: Sequence[Sequence[str]], chunk: int = CHUNK):
+        """Results for whole documents, one list per group of about ``chunk`` sentences, in order.
+
+        Memory stays flat with input size: a group is tokenized, run and decoded, then dropped. A
+        background thread tokenizes and packs the next group while the model runs on this one (the
+        fast tokenizer releases the GIL); within a group, rows are sorted by length so batches
+        carry little padding. A group's outputs are decoded once the next group is queued: on a
+        GPU it runs meanwhile. With ``workers``, :meth:`_grouped_in_workers` does the same with
+        the host side in worker processes.
+        """
+        parts = host.groups(documents, chunk)
+        if self.workers:
+            yield from self._grouped_in_workers(parts)
+            return
+        spec = self.host
+
+        def prepare(part):
+            enc = host.encode_group(spec, part[1])
+            return enc, host.pack(spec, enc)
+
+        pending = None
+        with torch.inference_mode():
+            for (_, docs), (enc, packed) in zip(parts, _prefetched(prepare, parts), strict=True):
+                launched = self._launch(packed)
+                if pending is not None:
+                    yield host.finish(spec, pending[0], pending[1], *self._read_back(pending[2]))
+                pending = (docs, enc, launched)
+            if pending is not None:
+                yield host.finish(spec, pending[0], pending[1], *self._read_back(pending[2]))
+
+    def _grouped_in_workers(self, parts: list[tuple[int, list[list[str]]]]):
+        """:meth:`_grouped` with tokenizing, packing, decoding and assembly in worker processes.
+
+        This process only moves arrays to the device, runs the network and reads its outputs back,
+        so on a GPU it keeps the network fed; the workers take groups in turn. At most about two
+        groups per worker are in flight either side, which keeps memory flat.
+        """
+        pool = self._pool()
+        depth = self.workers + 1
+        preparing = deque(pool.apply_async(host.prepare_in_worker, (docs,)) for _, docs in parts[:depth])
+        finishing: deque = deque()
+        pending = None
+        with torch.inference_mode():
+            for k, (_, docs) in enumerate(parts):
+                packed = preparing.popleft().get()
+                if k + depth < len(parts):
+                    preparing.append(pool.apply_async(host.prepare_in_worker, (parts[k + depth][1],)))
+                launched = self._launch(packed)
+                if pending is not None:
+                    finishing.append(pool.apply_async(host.finish_in_worker,
+                                                      (pending[0], *self._read_back(pending[1]))))
+                pending = (docs, launched)
+                while finishing and (finishing[0].ready() or len(finishing) > 2 * self.workers):
+                    yield finishing.popleft().get()
+            if pending is not None:
+                finishing.append(pool.apply_async(host.finish_in_worker, (pending[0], *self._read_back(pending[1]))))
+        while finishing:
+            yield finishing.popleft().get()
+
+    def _pool(self):
+        """The worker processes, all started on first use and kept for later calls (see :meth:`close`).
+
+        A ``multiprocessing`` pool rather than ``ProcessPoolExecutor``: the executor starts a
+        process only when a task finds none idle, so on an H200 workers were still being started,
+        seconds each, in the middle of a timed batch; the pool starts them all at once.
+        """
+        if self._executor is None:
+            import multiprocessing as mp
+
+            spec = self.host
+            if not isinstance(spec.tokenizer, CoreTokenizer):  # workers need only its Rust core: no transformers
+                tok = spec.tokenizer
+                spec = replace(spec, tokenizer=CoreTokenizer(
+                    tok.backend_tokenizer, tok.sep_token, tok.pad_token_id, tuple(tok.model_input_names),
+                    tok.cls_token_id, tok.sep_token_id))
+            # spawn: forking a process that holds CUDA and the tokenizer's threads is unsafe
+            self._executor = mp.get_context("spawn").Pool(self.workers, initializer=host.init_worker,
+                                                          initargs=(spec,))
+            self._finalizer = weakref.finalize(self, self._executor.terminate)
+        return self._executor
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started (they are also stopped at exit)."""
+        if self._executor is not None:
+            self._finalizer.detach()
+            self._executor.close()
+            self._executor.join()
+            self._executor = None
+
+    def __enter__(self) -> ClaimDetector:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def classify_many(self, documents: Sequence[Sequence[str]]) -> list[Results]:
         """Label the sentences of several documents at once (batched across documents)."""
-        rows: list = [None] * sum(len(d) for d in documents)
-        if rows and self.config.context == "window":
-            for item in self._forward_windows(documents):
-                rows[item[0]] = item
-        elif rows:
-            flat, contexts = self._flatten(documents)
-            for item in self._forward_batches(flat, contexts):
-                rows[item[0]] = item
-        out: list[Results] = []
-        pos = 0
-        for sents in documents:
-            out.append(self._assemble(list(sents), rows[pos:pos + len(sents)]))
-            pos += len(sents)
-        return out
+        return [res for group in self._grouped(documents) for res in group]
 
     def classify(self, sentences: Sequence[str]) -> Results:
         """Label one document's sentences, given in order.
@@ -635,47 +627,6 @@ class ClaimDetector:
                 }
         return out
 
-    def _assemble(self, sentences: list[str], rows: list) -> Results:
-        results = Results()
-        last_speaker: tuple[Field, bool, int] | None = None  # (speaker, named, sentence index)
-        quote_open = False
-        opener: tuple[int, int] | None = None  # (label index, sentence index) of the open quote's first sentence
-        for k, (text, row) in enumerate(zip(sentences, rows, strict=True)):
-            in_quote, quote_open = quote_open, attr.quote_open_after(text, quote_open)
-            _, best, probs, spans, named_p = row
-            if not in_quote:
-                opener = (best, k) if quote_open and LABELS[best] in _ATTRIBUTED else None
-            elif opener and k - opener[1] <= 3 and best != opener[0] and LABELS[best] != "no_claim":
-                # Rule 2: a quote running over several sentences keeps its first sentence's label
-                # (341 of 343 such sentences in the Wikinews annotations). The model, reading a
-                # sentence with little or no context, often takes the continuation for a plain fact.
-                best = opener[0]
-                spans = spans or dict.fromkeys(("speaker", "role", "cue"))
-            label = LABELS[best]
-            attribution = None
-            if spans is not None:
-                fields = {kind: Field(text[sp[0]:sp[1]], sp[0], sp[1]) if sp else None
-                          for kind, sp in spans.items()}
-                speaker, named = fields["speaker"], named_p >= 0.5
-                if speaker is None and (found := attr.according_to(text)):
-                    (a, b), (c, d) = found
-                    speaker = Field(text[a:b], a, b)
-                    fields["cue"] = fields["cue"] or Field(text[c:d], c, d)
-                # Inside a quote opened earlier, the speaker is whoever opened it (rule 2).
-                if last_speaker and k - last_speaker[2] <= 3 and (in_quote or attr.needs_context(
-                        text, speaker.text if speaker else None, fields["cue"] is not None, label)):
-                    speaker = replace(last_speaker[0], start=None, end=None, from_context=True)
-                    named = last_speaker[1]
-                named = named and speaker is not None
-                attribution = Attribution(speaker, fields["role"], fields["cue"], named)
-                if speaker is not None:
-                    last_speaker = (speaker, named, k)
-            results.append(SentenceResult(
-                text=text, start=0, end=len(text), label=label, confidence=probs[best],
-                scores=dict(zip(LABELS, probs, strict=True)), attribution=attribution, index=k,
-            ))
-        return results
-
 
 def _prefetched(prepare, parts):
     """``prepare(part)`` for each part in order, the next one computed in a background thread while
@@ -690,11 +641,6 @@ def _prefetched(prepare, parts):
             if k + 1 < len(parts):
                 ahead = pool.submit(prepare, parts[k + 1])
             yield result
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 def flat_row(doc: str, r: SentenceResult) -> dict:

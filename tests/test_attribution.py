@@ -2,7 +2,7 @@
 
 import pytest
 from claimsift.model.attribution import according_to, decode_spans
-from claimsift.model.detector import ClaimDetector
+from claimsift.model.host import assemble
 from claimsift.model.labels import LABELS, TAGS
 
 
@@ -70,7 +70,7 @@ def test_according_to_beats_carrying_the_previous_speaker():
     lee, said = sentences[0].index("Ann Lee"), sentences[0].index("said")
     rows = [(0, quote, probs, {"speaker": (lee, lee + 7, 0.9), "role": None, "cue": (said, said + 4, 0.9)}, 0.9),
             (1, quote, probs, {"speaker": None, "role": None, "cue": None}, 0.9)]
-    results = ClaimDetector._assemble(None, sentences, rows)
+    results = assemble(sentences, rows)
     first, second = results[0].attribution, results[1].attribution
     assert first.speaker.text == "Ann Lee"
     assert second.speaker.text == "the US State Department" and not second.speaker.from_context
@@ -78,7 +78,7 @@ def test_according_to_beats_carrying_the_previous_speaker():
     # The tagger often finds the cue but not the institution after it: the speaker is still named.
     cue = sentences[1].index("according to")
     rows[1] = (1, quote, probs, {"speaker": None, "role": None, "cue": (cue, cue + 12, 0.9)}, 0.9)
-    third = ClaimDetector._assemble(None, sentences, rows)[1].attribution
+    third = assemble(sentences, rows)[1].attribution
     assert third.speaker.text == "the US State Department" and third.cue.start == cue
 
 
@@ -96,7 +96,7 @@ def test_a_quote_over_several_sentences_keeps_the_label_of_its_first_sentence():
     rows = [_row(0, "unverifiable_expert_claim", {"speaker": (name, name + 16, 0.9), "role": None, "cue": None}),
             _row(1, "reported_fact"),
             _row(2, "reported_fact")]
-    results = ClaimDetector._assemble(None, sentences, rows)
+    results = assemble(sentences, rows)
     assert [r.label for r in results] == ["unverifiable_expert_claim", "unverifiable_expert_claim", "reported_fact"]
     assert results[1].attribution.speaker.text == "Dr. Anya Petrova" and results[1].attribution.speaker.from_context
     assert results[1].confidence == 0.1  # the model's own probability for the label given, not its top one

@@ -57,15 +57,14 @@ def test_labels_do_not_depend_on_batch_size_or_order(tiny_detector):
     assert [r.label for r in batched[0] + batched[1]] == [r.label for r in one]
 
 
-def test_chunks_tokenized_ahead_give_the_same_rows(tiny_detector):
-    """The background thread tokenizes chunk k+1 while chunk k runs; chunking must not change a row."""
-    sents = [f"Row {k} is {'long ' * (k % 9)}enough." for k in range(23)]
-    ctx = [None] * len(sents)
-    whole = sorted(tiny_detector._forward_batches(sents, ctx), key=lambda r: r[0])
-    chunked = sorted(tiny_detector._forward_batches(sents, ctx, chunk=5), key=lambda r: r[0])
-    assert [r[0] for r in chunked] == list(range(len(sents)))
-    for a, b in zip(whole, chunked, strict=True):
-        assert a[1] == b[1] and max(abs(x - y) for x, y in zip(a[2], b[2], strict=True)) < 1e-6
+def test_groups_tokenized_ahead_give_the_same_rows(tiny_detector):
+    """The background thread tokenizes group k+1 while group k runs; grouping must not change a row."""
+    docs = [[f"Row {k} of {d} is {'long ' * (k % 9)}enough." for k in range(d + 2)] for d in range(7)]
+    whole = tiny_detector.classify_many(docs)
+    chunked = [res for group in tiny_detector._grouped(docs, chunk=5) for res in group]
+    assert [len(res) for res in chunked] == [len(doc) for doc in docs]
+    for a, b in zip([r for res in whole for r in res], [r for res in chunked for r in res], strict=True):
+        assert a.label == b.label and max(abs(a.scores[k] - b.scores[k]) for k in LABELS) < 1e-6
 
 
 def test_fast_encoding_matches_the_tokenizer_call(tiny_detector):

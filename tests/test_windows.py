@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from claimsift.model import host
 from claimsift.model.features import encode_windows
 from claimsift.model.labels import LABELS
 
@@ -48,13 +49,13 @@ def test_window_labels_do_not_depend_on_batch_size_chunks_or_neighbouring_docume
     window_detector.batch_size = 4  # one row per batch
     other = window_detector.classify_many(DOCS)
     alone = [window_detector.classify(doc) for doc in DOCS]
-    chunked = sorted(window_detector._forward_windows(DOCS, chunk=5), key=lambda r: r[0])
-    assert [r[0] for r in chunked] == list(range(sum(map(len, DOCS))))
+    chunked = [res for group in window_detector._grouped(DOCS, chunk=5) for res in group]
+    assert [len(res) for res in chunked] == [len(doc) for doc in DOCS]
     flat = [r for res in one for r in res]
-    for a, b, c, d in zip(flat, [r for res in other for r in res], [r for res in alone for r in res], chunked,
-                          strict=True):
-        assert all(abs(a.scores[k] - b.scores[k]) < 1e-6 and abs(a.scores[k] - c.scores[k]) < 1e-6 for k in LABELS)
-        assert abs(a.confidence - max(d[2])) < 1e-6
+    for a, b, c, d in zip(flat, [r for res in other for r in res], [r for res in alone for r in res],
+                          [r for res in chunked for r in res], strict=True):
+        assert all(abs(a.scores[k] - b.scores[k]) < 1e-6 and abs(a.scores[k] - c.scores[k]) < 1e-6
+                   and abs(a.scores[k] - d.scores[k]) < 1e-6 for k in LABELS)
 
 
 def test_window_rows_give_their_members_context(window_detector):
@@ -111,7 +112,7 @@ def test_a_rows_edge_context_is_the_configured_number_of_neighbour_tokens(window
     def first_spans(context_tokens):
         det = ClaimDetector(window_detector.net, window_detector.tokenizer,
                             replace(window_detector.config, window_context=context_tokens), device="cpu")
-        enc, _ = det._collate_windows(DOCS)
+        enc = host.encode_group(det.host, DOCS)
         return [spans[0][0] for spans in enc["spans"]], enc
 
     starts, enc = first_spans(0)
@@ -140,5 +141,5 @@ def test_the_benchmarks_host_row_replays_the_networks_outputs(tiny_base, tmp_pat
         put = list.append
 
     got = Queue()
-    _run_host(str(folder), 120, "cpu", 16, got)  # raises if the replay labelled differently
+    _run_host(str(folder), 120, "cpu", 16, 0, got)  # raises if the replay labelled differently
     assert got[0]["sentences"] >= 120 and got[0]["seconds"] > 0
