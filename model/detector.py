@@ -377,7 +377,8 @@ class ClaimDetector:
 
         A 256-token row holds several sentences, so the same ``batch_size`` gives fewer rows than
         sentences. 8 rows a batch came from an ad-hoc sweep of 4 to 32 on two CPU cores, not from a
-        repository command; the differences were within the noise of single runs, and GPUs are untried.
+        repository command; the differences were within the noise of single runs. On a GPU only the
+        64-row default has been run (eval/results/speed_gpu.md), not a sweep.
         """
         return max(1, self.batch_size // 8)
 
