@@ -439,61 +439,62 @@ class ClaimDetector:
     def _grouped(self, documents: Sequence[Sequence[str]], chunk: int = CHUNK):
         """Results for whole documents, one list per group of about ``chunk`` sentences, in order.
 
-        Memory stays flat with input size: a group is tokenized, run and decoded, then dropped. A
-        background thread tokenizes and packs the next group while the model runs on this one (the
-        fast tokenizer releases the GIL); within a group, rows are sorted by length so batches
-        carry little padding. A group's outputs are decoded once the next group is queued: on a
-        GPU it runs meanwhile. With ``workers``, :meth:`_grouped_in_workers` does the same with
-        the host side in worker processes.
+        Memory stays flat with input size: a group is tokenized, run and decoded, then dropped.
+        Within a group, rows are sorted by length so batches carry little padding. The next group
+        is tokenized and packed while the model runs on this one, and a group's outputs are
+        decoded once the next group is queued (on a GPU it runs meanwhile). The host side runs in
+        a background thread and this one (the fast tokenizer releases the GIL), or with
+        ``workers`` in worker processes, so that this process only feeds the network; at most
+        about two groups per worker are then in flight either side.
         """
         parts = host.groups(documents, chunk)
         if self.workers:
-            yield from self._grouped_in_workers(parts)
-            return
+            prepared, finish, backlog = self._in_workers(parts), self._finish_in_workers, 2 * self.workers
+        else:
+            prepared, finish, backlog = self._in_thread(parts), self._finish_here, 0
+        pending, finishing = None, deque()
+        with torch.inference_mode():
+            for docs, enc, packed in prepared:
+                launched = self._launch(packed)
+                if pending is not None:
+                    finishing.append(finish(pending[0], pending[1], *self._read_back(pending[2])))
+                pending = (docs, enc, launched)
+                while finishing and (finishing[0].ready() or len(finishing) > backlog):
+                    yield finishing.popleft().get()
+            if pending is not None:
+                finishing.append(finish(pending[0], pending[1], *self._read_back(pending[2])))
+        while finishing:
+            yield finishing.popleft().get()
+
+    def _in_thread(self, parts: list[tuple[int, list[list[str]]]]):
+        """``(documents, encoding, packed)`` per group, the next one prepared in a background thread."""
         spec = self.host
 
         def prepare(part):
             enc = host.encode_group(spec, part[1])
-            return enc, host.pack(spec, enc)
+            return part[1], enc, host.pack(spec, enc)
 
-        pending = None
-        with torch.inference_mode():
-            for (_, docs), (enc, packed) in zip(parts, _prefetched(prepare, parts), strict=True):
-                launched = self._launch(packed)
-                if pending is not None:
-                    yield host.finish(spec, pending[0], pending[1], *self._read_back(pending[2]))
-                pending = (docs, enc, launched)
-            if pending is not None:
-                yield host.finish(spec, pending[0], pending[1], *self._read_back(pending[2]))
+        return _prefetched(prepare, parts)
 
-    def _grouped_in_workers(self, parts: list[tuple[int, list[list[str]]]]):
-        """:meth:`_grouped` with tokenizing, packing, decoding and assembly in worker processes.
+    def _finish_here(self, docs, enc, batches, normalized) -> _Finished:
+        return _Finished(host.finish(self.host, docs, enc, batches, normalized))
 
-        This process only moves arrays to the device, runs the network and reads its outputs back,
-        so on a GPU it keeps the network fed; the workers take groups in turn. At most about two
-        groups per worker are in flight either side, which keeps memory flat.
+    def _in_workers(self, parts: list[tuple[int, list[list[str]]]]):
+        """``(documents, None, packed)`` per group, packed in the workers, ``workers + 1`` groups ahead.
+
+        The encoding stays in the worker (see :func:`claimsift.model.host.finish_in_worker`).
         """
         pool = self._pool()
         depth = self.workers + 1
         preparing = deque(pool.apply_async(host.prepare_in_worker, (docs,)) for _, docs in parts[:depth])
-        finishing: deque = deque()
-        pending = None
-        with torch.inference_mode():
-            for k, (_, docs) in enumerate(parts):
-                packed = preparing.popleft().get()
-                if k + depth < len(parts):
-                    preparing.append(pool.apply_async(host.prepare_in_worker, (parts[k + depth][1],)))
-                launched = self._launch(packed)
-                if pending is not None:
-                    finishing.append(pool.apply_async(host.finish_in_worker,
-                                                      (pending[0], *self._read_back(pending[1]))))
-                pending = (docs, launched)
-                while finishing and (finishing[0].ready() or len(finishing) > 2 * self.workers):
-                    yield finishing.popleft().get()
-            if pending is not None:
-                finishing.append(pool.apply_async(host.finish_in_worker, (pending[0], *self._read_back(pending[1]))))
-        while finishing:
-            yield finishing.popleft().get()
+        for k, (_, docs) in enumerate(parts):
+            packed = preparing.popleft().get()
+            if k + depth < len(parts):
+                preparing.append(pool.apply_async(host.prepare_in_worker, (parts[k + depth][1],)))
+            yield docs, None, packed
+
+    def _finish_in_workers(self, docs, _enc, batches, normalized):
+        return self._pool().apply_async(host.finish_in_worker, (docs, batches, normalized))
 
     def _pool(self):
         """The worker processes, all started on first use and kept for later calls (see :meth:`close`).
@@ -627,6 +628,19 @@ class ClaimDetector:
                     },
                 }
         return out
+
+
+@dataclass(frozen=True)
+class _Finished:
+    """A result already at hand, read like a worker's pending one (``ready``/``get``)."""
+
+    value: list[Results]
+
+    def ready(self) -> bool:
+        return True
+
+    def get(self) -> list[Results]:
+        return self.value
 
 
 def _prefetched(prepare, parts):
