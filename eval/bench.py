@@ -217,6 +217,25 @@ def _run_pipeline(model: str, n: int, device: str | None, bf16: bool, queue) -> 
                "macro_f1": None})
 
 
+def median_run(runs: list[dict]) -> dict:
+    """One row from several runs of it: the median run's time, the largest peak memories, and the
+    slowest and fastest sentences/s as ``range``. With an even count the slower middle run counts.
+
+    >>> r = median_run([{"sentences": 10, "seconds": s, "peak_rss_mb": m, "gpu_mb": None}
+    ...                 for s, m in ((2.0, 500), (1.0, 700), (4.0, 600))])
+    >>> r["seconds"], r["peak_rss_mb"], r["range"]
+    (2.0, 700, (2.5, 10.0))
+    """
+    ordered = sorted(runs, key=lambda r: r["seconds"])
+    row = dict(ordered[len(ordered) // 2])
+    for key in ("peak_rss_mb", "gpu_mb", "worker_rss_mb"):
+        seen = [r[key] for r in runs if r.get(key) is not None]
+        if seen:
+            row[key] = max(seen)
+    row["range"] = tuple(r["sentences"] / r["seconds"] for r in (ordered[-1], ordered[0]))
+    return row
+
+
 def _in_process(target, *args) -> dict:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
@@ -272,10 +291,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", default=None,
                    help="claimsift's host-side worker processes (default: the detector's choice, none on a "
                         "CPU); a comma list, e.g. 0,6,12, adds a row for each")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="time every row this many times, in rounds, and report each row's median run")
     p.add_argument("--output", type=Path, default=Path("eval/results/speed.md"))
     p.add_argument("--append", action="store_true",
                    help="add this model's section to --output instead of replacing the file (one file, both models)")
     args = p.parse_args(argv)
+    if args.repeats < 1:
+        p.error("--repeats must be at least 1")
     from claimsift.model.precision import precision_name, resolve_precision
 
     gpu = _on_gpu(args.device)
@@ -289,17 +312,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.onnx:  # the first ONNX load exports and caches the graph; the timed runs come after it
         paths += [("claimsift onnx", False, "onnx", "fp32", None)]
         paths += [("claimsift onnx int8", True, "onnx", "fp32", None)] * args.quantize
-    rows = {name: _in_process(_run_detector, args.model, args.sentences, args.device, args.batch_size, q, rt, prec, w)
-            for name, q, rt, prec, w in paths}
-    rows[FORWARD] = _in_process(
-        _run_forward, args.model, args.sentences, args.device, args.batch_size)
-    rows[HOST] = _in_process(_run_host, args.model, args.sentences, args.device, args.batch_size, None)
+    common = (args.model, args.sentences, args.device)
+    jobs = {name: (_run_detector, *common, args.batch_size, q, rt, prec, w) for name, q, rt, prec, w in paths}
+    jobs[FORWARD] = (_run_forward, *common, args.batch_size)
+    jobs[HOST] = (_run_host, *common, args.batch_size, None)
     # The baseline is the plain pipeline a user gets: fp32 on a CPU. On a GPU, and on a CPU with
     # native bf16, a bf16 pipeline shows how much of the gap is precision alone.
     pipe = "pipeline bf16 (batch 32)" if gpu else "pipeline (batch 32)"
-    rows[pipe] = _in_process(_run_pipeline, args.model, args.sentences, args.device, gpu)
+    jobs[pipe] = (_run_pipeline, *common, gpu)
     if half and not gpu:
-        rows["pipeline bf16 (batch 32)"] = _in_process(_run_pipeline, args.model, args.sentences, args.device, True)
+        jobs["pipeline bf16 (batch 32)"] = (_run_pipeline, *common, True)
+    # Rounds rather than one row's repeats back to back: a machine that slows down for a minute
+    # then slows one round of every row, not every run of one row.
+    runs: dict[str, list[dict]] = {name: [] for name in jobs}
+    for _ in range(args.repeats):
+        for name, (target, *job) in jobs.items():
+            runs[name].append(_in_process(target, *job))
+    rows = {name: median_run(r) for name, r in runs.items()}
     colds = {"auto (the command's default)": cold_start(args.model),
              "torch": cold_start(args.model, "--runtime", "torch")}
     if args.onnx:
@@ -315,11 +344,14 @@ def main(argv: list[str] | None = None) -> int:
         + (f" --batch-size {args.batch_size}" if args.batch_size else "")
         + (f" --workers {args.workers}" if args.workers else "")
         + (" --quantize" if args.quantize else "") + (" --onnx" if args.onnx else "")
+        + (f" --repeats {args.repeats}" if args.repeats > 1 else "")
         + (" --append" if args.append else "")
-        + "`; corpus test-split sentences, one run.", "",
-        "| path | sentences | seconds | sentences/s | vs pipeline | peak RSS (MB) | GPU peak (MB) | test macro-F1 "
-        "| test labels as `claimsift` |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        + "`; corpus test-split sentences, "
+        + (f"each row the median of {args.repeats} runs in {args.repeats} rounds (its slowest and fastest "
+           "under 'range'; peak memory the largest)." if args.repeats > 1 else "one run."), "",
+        "| path | sentences | seconds | sentences/s | range | vs pipeline | peak RSS (MB) | GPU peak (MB) "
+        "| test macro-F1 | test labels as `claimsift` |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in rows.items():
         sps = r["sentences"] / r["seconds"]
@@ -330,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
         if r.get("labels") and name != "claimsift":  # how many test labels this path changes
             ref = rows["claimsift"]["labels"]
             same = f"{sum(a == b for a, b in zip(ref, r['labels'], strict=True)) / len(ref):.2%}"
-        lines.append(f"| {name} | {r['sentences']} | {r['seconds']:.1f} | {sps:.1f} | {sps / base:.2f}x | "
+        spread = "-" if len(runs[name]) == 1 else "{:.0f}-{:.0f}".format(*r["range"])
+        lines.append(f"| {name} | {r['sentences']} | {r['seconds']:.1f} | {sps:.1f} | {spread} | {sps / base:.2f}x | "
                      f"{r['peak_rss_mb']:.0f} | {gpu} | {f1} | {same} |")
     lines += ["", f"`claimsift` is the default path (`precision='auto'`), which ran in {precision} on this "
               f"machine with {rows['claimsift']['workers']} host-side worker processes; 'vs pipeline' is against "

@@ -19,6 +19,9 @@ _WORD_CHAR = re.compile(r"[\w'’.-]")
 _WORD_RUN = re.compile(r"[\w'’.-]+")
 _B = {k: TAGS.index(f"B-{k}") for k in SPAN_KINDS}
 _I = {k: TAGS.index(f"I-{k}") for k in SPAN_KINDS}
+# Per kind index (0 is O, whose entries are never read): the B and I tag of that kind.
+_B_OF = np.array([0, *(_B[k] for k in SPAN_KINDS)])
+_I_OF = np.array([0, *(_I[k] for k in SPAN_KINDS)])
 _KIND_SUM = np.zeros((len(TAGS), 1 + len(SPAN_KINDS)))
 _KIND_SUM[0, 0] = 1.0
 for _k, _kind in enumerate(SPAN_KINDS, start=1):
@@ -35,26 +38,30 @@ def decode_spans(text: str, offsets, sentence_mask, probs) -> dict[str, tuple[in
     """
     p = np.asarray(probs, dtype=np.float64)
     kinds = p @ _KIND_SUM  # (T, 4): P(O), then P(B) + P(I) of each kind
-    # A word whose every token leans to O averages to O, so only words with a token leaning
-    # elsewhere need their average: in most sentences that is a handful of words.
+    # A word whose every token leans to O averages to O: such words are O without their average,
+    # and a sentence without a leaning token has no span at all (most sentences).
     lean = kinds[:, 1:].max(axis=1) > kinds[:, 0]
     out: dict[str, tuple[int, int, float] | None] = dict.fromkeys(SPAN_KINDS)
     if not (lean & (np.asarray(sentence_mask[:len(lean)]) > 0)).any():  # no token of the sentence leans
         return out
-    leans = lean.tolist()
     words = _words(text, offsets, sentence_mask)
-    if not any(leans[t] for w in words for t in w[2]):
+    if not words:
         return out
-    rows, pl = kinds.tolist(), p.tolist()
-    scored = []  # per word: (start, end, kind index, kind score, begins)
-    for s, e, wt in words:
-        if not any(leans[t] for t in wt):
-            scored.append((s, e, 0, 0.0, False))
-            continue
-        mean = [sum(rows[t][c] for t in wt) / len(wt) for c in range(1 + len(SPAN_KINDS))]
-        k = max(range(len(mean)), key=mean.__getitem__)  # the first maximum: ties go to O, speaker, role, cue
-        begins = k > 0 and pl[wt[0]][_B[SPAN_KINDS[k - 1]]] > pl[wt[0]][_I[SPAN_KINDS[k - 1]]]
-        scored.append((s, e, k, mean[k], begins))
+    # Each word's tokens, end to end, and where each word's run of them starts.
+    sizes = np.fromiter((len(w[2]) for w in words), np.int64, len(words))
+    tokens = np.fromiter((t for w in words for t in w[2]), np.int64, int(sizes.sum()))
+    starts = np.zeros(len(words), np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    leaning = np.logical_or.reduceat(lean[tokens], starts)
+    if not leaning.any():
+        return out
+    mean = np.add.reduceat(kinds[tokens], starts, axis=0) / sizes[:, None]  # per word: P(O), P(each kind)
+    kind_of = np.where(leaning, mean.argmax(axis=1), 0)  # the first maximum: ties go to O, speaker, role, cue
+    first = tokens[starts]
+    begins = (kind_of > 0) & (p[first, _B_OF[kind_of]] > p[first, _I_OF[kind_of]])
+    # per word: (start, end, kind index, kind score, begins)
+    scored = list(zip((w[0] for w in words), (w[1] for w in words), kind_of.tolist(),
+                      mean[np.arange(len(words)), kind_of].tolist(), begins.tolist(), strict=True))
     for ki, kind in enumerate(SPAN_KINDS, start=1):
         runs: list[list[tuple]] = []
         prev_kind = None

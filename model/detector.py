@@ -453,7 +453,7 @@ class ClaimDetector:
         else:
             prepared, finish, backlog = self._in_thread(parts), self._finish_here, 0
         pending, finishing = None, deque()
-        with torch.inference_mode():
+        with torch.inference_mode(), host.older_objects_frozen():
             for docs, enc, packed in prepared:
                 launched = self._launch(packed)
                 if pending is not None:
@@ -463,8 +463,8 @@ class ClaimDetector:
                     yield finishing.popleft().get()
             if pending is not None:
                 finishing.append(finish(pending[0], pending[1], *self._read_back(pending[2])))
-        while finishing:
-            yield finishing.popleft().get()
+            while finishing:
+                yield finishing.popleft().get()
 
     def _in_thread(self, parts: list[tuple[int, list[list[str]]]]):
         """``(documents, encoding, packed)`` per group, the next one prepared in a background thread."""
