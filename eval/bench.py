@@ -160,15 +160,20 @@ def _run_host(model: str, n: int, device: str | None, batch_size: int | None, wo
     reference = det.classify_many(docs)
     det.net = _Replay(recorded.outputs)
     _sync(det.device)
+    before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     replayed = det.classify_many(docs)
     _sync(det.device)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    # This process's CPU time, all its threads, not the workers': with workers, what is left here
+    # (receiving packed rows, moving them to the device, sending outputs back) bounds a GPU.
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if [r.label for d in replayed for r in d] != [r.label for d in reference for r in d]:
         raise RuntimeError("the replayed run labelled differently: its batches were not the recorded ones")
     det.close()
     queue.put({"sentences": len(flat), "seconds": seconds, "peak_rss_mb": _rss_mb(), "gpu_mb": _gpu_mb(device),
-               "macro_f1": None, "workers": det.workers})
+               "macro_f1": None, "workers": det.workers, "cpu_us": cpu / len(flat) * 1e6})
 
 
 class _Recorder:
@@ -383,6 +388,11 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", f"The host path alone (tokenization, packing, collation, transfers, decoding and results, with the "
               f"network's recorded outputs replayed; {rows[HOST]['workers']} worker processes) runs at {host:,.0f} "
               "sentences/s: end to end cannot pass it however fast the network gets."]
+    if rows[HOST]["workers"]:
+        cpu_us = rows[HOST]["cpu_us"]
+        lines[-1] += (f" Of that work this process, the one feeding the network, did {cpu_us:.1f} µs of CPU a "
+                      f"sentence and the workers the rest: a bound of {1e6 / cpu_us:,.0f} sentences/s however many "
+                      "workers there are.")
     lines += ["", "Cold start (`claimsift score` on a ~1,000-word draft, import to exit; ONNX with its graph "
               "already exported and cached, as on every run after the first):", ""]
     lines += [f"- {name}: {seconds:.1f} s" for name, seconds in colds.items()] + [""]

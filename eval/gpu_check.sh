@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GPU measurements, run from the repository root on a machine with a CUDA GPU:
-#   speed:    claimsift (bf16; its own worker count, then 0 and 6 host-side workers) vs its forward pass
+#   speed:    claimsift (bf16; its own worker count, then 0, 3, 6 and 12 host-side workers) vs its forward pass
 #             alone vs its host path alone vs transformers.pipeline                -> $RESULTS/speed_gpu.md
 #   training: with TRAIN=1, the default model's training command, timed           -> $RESULTS/gpu_train/
 # Each step has its own time limit so one failure still leaves the other's results.
@@ -10,8 +10,8 @@ PY=${PYTHON:-python}
 WORK=${WORK:-/tmp/claimsift-gpu}
 mkdir -p "$RESULTS" "$WORK"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-timeout "${BENCH_TIMEOUT:-300}" "$PY" -m claimsift.eval.bench --model default --sentences "${SENTENCES:-30000}" \
-    --device cuda --workers "${WORKERS:-0,6}" --output "$RESULTS/speed_gpu.md"
+timeout "${BENCH_TIMEOUT:-420}" "$PY" -m claimsift.eval.bench --model default --sentences "${SENTENCES:-30000}" \
+    --device cuda --workers "${WORKERS:-0,3,6,12}" --output "$RESULTS/speed_gpu.md"
 echo "bench exit $?"
 [ "${TRAIN:-0}" = 1 ] || exit 0
 mkdir -p "$RESULTS/gpu_train"

@@ -142,4 +142,4 @@ def test_the_benchmarks_host_row_replays_the_networks_outputs(tiny_base, tmp_pat
 
     got = Queue()
     _run_host(str(folder), 120, "cpu", 16, 0, got)  # raises if the replay labelled differently
-    assert got[0]["sentences"] >= 120 and got[0]["seconds"] > 0
+    assert got[0]["sentences"] >= 120 and got[0]["seconds"] > 0 and got[0]["cpu_us"] > 0

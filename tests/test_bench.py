@@ -1,0 +1,47 @@
+"""The speed benchmark's table: every row, repeated in rounds, reported as its median run."""
+
+import claimsift.model.detector as detector_module
+from claimsift.eval import bench
+
+
+class _Queue(list):
+    put = list.append
+
+
+def test_the_benchmark_reports_median_runs_their_range_and_the_feeding_processs_cpu(tiny_model_dir, tmp_path,
+                                                                                     monkeypatch):
+    calls = []
+
+    def in_this_process(target, *args):  # the rows' own code, without a process each
+        calls.append(target.__name__)
+        queue = _Queue()
+        target(*args, queue)
+        return queue[0]
+
+    monkeypatch.setattr(bench, "_in_process", in_this_process)
+    monkeypatch.setattr(bench, "cold_start", lambda model, *options: 1.5)
+    # as on a GPU machine: the detector's own choice is one worker, so the host row uses one
+    monkeypatch.setattr(detector_module, "_workers", lambda workers, device, tok: 1 if workers is None else workers)
+    out = tmp_path / "speed.md"
+    assert bench.main(["--model", str(tiny_model_dir), "--sentences", "30", "--repeats", "2",
+                       "--workers", "0", "--output", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| path")]
+    names = [line.split(" | ")[0][2:] for line in rows]
+    assert names[:2] == ["claimsift", "claimsift, 0 workers"] and bench.FORWARD in names and bench.HOST in names
+    assert len(calls) == 2 * len(names)  # every row twice, in rounds: the first round ends before the second
+    assert calls[:len(names)] == calls[len(names):]
+    for line in rows:
+        low, high = (float(x) for x in line.split(" | ")[4].split("-"))
+        sps = float(line.split(" | ")[3])
+        assert low - 0.5 <= sps <= high + 0.5  # the range is printed to whole sentences/s
+    assert "median of 2 runs" in text and "--repeats 2" in text
+    assert "µs of CPU a sentence and the workers the rest" in text  # the host row ran with a worker
+
+
+def test_median_run_takes_the_middle_time_and_the_largest_memory():
+    runs = [{"sentences": 100, "seconds": s, "peak_rss_mb": m, "gpu_mb": None} for s, m in ((3.0, 10), (1.0, 30))]
+    row = bench.median_run(runs)
+    assert row["seconds"] == 3.0  # of two, the slower
+    assert row["peak_rss_mb"] == 30 and row["gpu_mb"] is None
+    assert row["range"] == (100 / 3.0, 100.0)
