@@ -198,8 +198,8 @@ def older_objects_frozen():
     Scoring makes a few objects per sentence that live on (its results), and each time the oldest
     generation has grown by a quarter CPython collects it whole, walking every tracked object of
     the process: hundreds of thousands once torch, transformers and a model are loaded. Those
-    walks were the largest single cost of the host side, ahead of tokenizing, and with workers the
-    largest left in this process, the one feeding a GPU. :func:`gc.freeze` moves the objects that
+    walks cost the host side more than tokenizing did, in this process too when workers build the
+    results (unpickling them makes the same objects). :func:`gc.freeze` moves the objects that
     already exist aside, so a collection walks only what the block made; they go back on leaving
     it. A caller that froze objects itself, or turned the collector off, is left as it was.
 
