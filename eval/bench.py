@@ -124,7 +124,7 @@ def _run_forward(model: str, n: int, device: str | None, batch_size: int | None,
     det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, runtime="torch")
     docs, flat = _sentences(n)
     batches = []
-    for _, group in host.groups(docs, CHUNK):  # the rows classify_many packs, in its groups and batches
+    for group in host.groups(docs, CHUNK):  # the rows classify_many packs, in its groups and batches
         packed = host.pack(det.host, host.encode_group(det.host, group))
         batches += [inputs for _, inputs in det._batches(packed)]
     dtype = det.dtype  # the precision claimsift itself runs in there

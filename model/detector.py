@@ -40,7 +40,7 @@ from claimsift.model.network import ClaimNet
 from claimsift.model.precision import limit_onednn_cache, requested, resolve_precision
 from claimsift.model.results import Results, SentenceResult
 from claimsift.model.segment import Span, segment
-from claimsift.model.tokenizer import CoreTokenizer, load_core, record_facts
+from claimsift.model.tokenizer import CoreTokenizer, core_of, load_core, record_facts
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,9 @@ FORMAT_VERSION = 1
 CPU_BATCH_SIZE = 64
 CHUNK = 2048  # sentences tokenized, sorted and scored together; bounds memory on huge inputs
 GPU_BATCH_SIZE = 512
-MAX_AUTO_WORKERS = 6  # host-side processes on a GPU machine: 6 beat 0 and 12 on an H200 (eval/results/speed_gpu.md)
+# Host-side processes on a GPU machine, at most. Unswept: on an H200, 6 beat 0 and 12 in one run
+# (eval/results/speed_gpu_workers_0_6.md) and 3 beat 6 and 12 in the next (eval/results/speed_gpu.md).
+MAX_AUTO_WORKERS = 6
 
 
 class ModelFolderError(ValueError):
@@ -466,31 +468,31 @@ class ClaimDetector:
             while finishing:
                 yield finishing.popleft().get()
 
-    def _in_thread(self, parts: list[tuple[int, list[list[str]]]]):
+    def _in_thread(self, parts: list[list[list[str]]]):
         """``(documents, encoding, packed)`` per group, the next one prepared in a background thread."""
         spec = self.host
 
-        def prepare(part):
-            enc = host.encode_group(spec, part[1])
-            return part[1], enc, host.pack(spec, enc)
+        def prepare(docs):
+            enc = host.encode_group(spec, docs)
+            return docs, enc, host.pack(spec, enc)
 
         return _prefetched(prepare, parts)
 
     def _finish_here(self, docs, enc, batches, normalized) -> _Finished:
         return _Finished(host.finish(self.host, docs, enc, batches, normalized))
 
-    def _in_workers(self, parts: list[tuple[int, list[list[str]]]]):
+    def _in_workers(self, parts: list[list[list[str]]]):
         """``(documents, None, packed)`` per group, packed in the workers, ``workers + 1`` groups ahead.
 
         The encoding stays in the worker (see :func:`claimsift.model.host.finish_in_worker`).
         """
         pool = self._pool()
         depth = self.workers + 1
-        preparing = deque(pool.apply_async(host.prepare_in_worker, (docs,)) for _, docs in parts[:depth])
-        for k, (_, docs) in enumerate(parts):
+        preparing = deque(pool.apply_async(host.prepare_in_worker, (docs,)) for docs in parts[:depth])
+        for k, docs in enumerate(parts):
             packed = preparing.popleft().get()
             if k + depth < len(parts):
-                preparing.append(pool.apply_async(host.prepare_in_worker, (parts[k + depth][1],)))
+                preparing.append(pool.apply_async(host.prepare_in_worker, (parts[k + depth],)))
             yield docs, None, packed
 
     def _finish_in_workers(self, docs, _enc, batches, normalized):
@@ -508,10 +510,7 @@ class ClaimDetector:
 
             spec = self.host
             if not isinstance(spec.tokenizer, CoreTokenizer):  # workers need only its Rust core: no transformers
-                tok = spec.tokenizer
-                spec = replace(spec, tokenizer=CoreTokenizer(
-                    tok.backend_tokenizer, tok.sep_token, tok.pad_token_id, tuple(tok.model_input_names),
-                    tok.cls_token_id, tok.sep_token_id))
+                spec = replace(spec, tokenizer=core_of(spec.tokenizer))
             # spawn: forking a process that holds CUDA and the tokenizer's threads is unsafe
             self._executor = mp.get_context("spawn").Pool(self.workers, initializer=host.init_worker,
                                                           initargs=(spec,))

@@ -67,21 +67,21 @@ class Packed:
     members: np.ndarray | None
 
 
-def groups(documents: Sequence[Sequence[str]], chunk: int) -> list[tuple[int, list[list[str]]]]:
-    """Whole documents in groups of about ``chunk`` sentences: ``(first sentence number, documents)``.
+def groups(documents: Sequence[Sequence[str]], chunk: int) -> list[list[list[str]]]:
+    """Whole documents in groups of about ``chunk`` sentences.
 
     >>> groups([["a", "b"], ["c"], ["d", "e", "f"]], 3)
-    [(0, [['a', 'b'], ['c']]), (3, [['d', 'e', 'f']])]
+    [[['a', 'b'], ['c']], [['d', 'e', 'f']]]
     """
-    out, cur, n, first = [], [], 0, 0
+    out, cur, n = [], [], 0
     for doc in documents:
         cur.append(list(doc))
         n += len(doc)
         if n >= chunk:
-            out.append((first, cur))
-            first, cur, n = first + n, [], 0
+            out.append(cur)
+            cur, n = [], 0
     if cur:
-        out.append((first, cur))
+        out.append(cur)
     return out
 
 

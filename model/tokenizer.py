@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from claimsift.model.bases import Base, cache_dir
@@ -37,6 +37,12 @@ class CoreTokenizer:
     sep_token_id: int | None = None
 
 
+def core_of(tokenizer) -> CoreTokenizer:
+    """The core of a fast transformers tokenizer: what :func:`load_core` reads back from the cache."""
+    return CoreTokenizer(tokenizer.backend_tokenizer, tokenizer.sep_token, tokenizer.pad_token_id,
+                         tuple(tokenizer.model_input_names), tokenizer.cls_token_id, tokenizer.sep_token_id)
+
+
 def facts_path(base: Base) -> Path | None:
     # -v2: the facts gained the [CLS] and [SEP] ids; files without them are not read
     return cache_dir() / "tokenizers" / f"{base.sha256[:20]}-v2.json" if base.sha256 else None
@@ -47,9 +53,9 @@ def record_facts(tokenizer, base: Base) -> None:
     path = facts_path(base)
     if path is None or path.exists():
         return
-    facts = {"sep_token": tokenizer.sep_token, "pad_token_id": tokenizer.pad_token_id,
-             "model_input_names": list(tokenizer.model_input_names),
-             "cls_token_id": tokenizer.cls_token_id, "sep_token_id": tokenizer.sep_token_id}
+    core = core_of(tokenizer)
+    facts = {f.name: getattr(core, f.name) for f in fields(CoreTokenizer) if f.name != "backend_tokenizer"}
+    facts["model_input_names"] = list(core.model_input_names)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
