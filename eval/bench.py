@@ -119,12 +119,12 @@ def _run_forward(model: str, n: int, device: str | None, batch_size: int | None,
     """
     import torch
     from claimsift.model import host
-    from claimsift.model.detector import CHUNK, ClaimDetector
+    from claimsift.model.detector import ClaimDetector
 
     det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, runtime="torch")
     docs, flat = _sentences(n)
     batches = []
-    for group in host.groups(docs, CHUNK):  # the rows classify_many packs, in its groups and batches
+    for group in det._groups(docs):  # the rows classify_many packs, in its groups and batches
         packed = host.pack(det.host, host.encode_group(det.host, group))
         batches += [inputs for _, inputs in det._batches(packed)]
     dtype = det.dtype  # the precision claimsift itself runs in there

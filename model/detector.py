@@ -54,8 +54,9 @@ FORMAT_VERSION = 1
 CPU_BATCH_SIZE = 64
 CHUNK = 2048  # sentences tokenized, sorted and scored together; bounds memory on huge inputs
 GPU_BATCH_SIZE = 512
-# Host-side processes on a GPU machine, at most. Unswept: on an H200, 6 beat 0 and 12 in one run
-# (eval/results/speed_gpu_workers_0_6.md) and 3 beat 6 and 12 in the next (eval/results/speed_gpu.md).
+# Host-side processes on a GPU machine, at most (two cores are left to the process feeding the GPU).
+# On a 16-core H200 machine 6 ran ahead of 12 and of none (eval/results/speed_gpu.md, medians of two
+# runs); 12 had varied most between runs (7,900 to 13,100 sentences/s). Unswept between 6 and 12.
 MAX_AUTO_WORKERS = 6
 
 
@@ -449,13 +450,13 @@ class ClaimDetector:
         ``workers`` in worker processes, so that this process only feeds the network; at most
         about two groups per worker are then in flight either side.
         """
-        parts = host.groups(documents, chunk)
+        parts = self._groups(documents, chunk)
         if self.workers:
             prepared, finish, backlog = self._in_workers(parts), self._finish_in_workers, 2 * self.workers
         else:
             prepared, finish, backlog = self._in_thread(parts), self._finish_here, 0
         pending, finishing = None, deque()
-        with torch.inference_mode(), host.older_objects_frozen():
+        with torch.inference_mode(), host.collector_paused():
             for docs, enc, packed in prepared:
                 launched = self._launch(packed)
                 if pending is not None:
@@ -467,6 +468,11 @@ class ClaimDetector:
                 finishing.append(finish(pending[0], pending[1], *self._read_back(pending[2])))
             while finishing:
                 yield finishing.popleft().get()
+
+    def _groups(self, documents: Sequence[Sequence[str]], chunk: int = CHUNK) -> list[list[list[str]]]:
+        """The groups :meth:`_grouped` scores in turn: tapering at both ends when workers prepare
+        and finish them (see :func:`claimsift.model.host.groups`)."""
+        return host.groups(documents, chunk, taper=bool(self.workers))
 
     def _in_thread(self, parts: list[list[list[str]]]):
         """``(documents, encoding, packed)`` per group, the next one prepared in a background thread."""
@@ -482,9 +488,10 @@ class ClaimDetector:
         return _Finished(host.finish(self.host, docs, enc, batches, normalized))
 
     def _in_workers(self, parts: list[list[list[str]]]):
-        """``(documents, None, packed)`` per group, packed in the workers, ``workers + 1`` groups ahead.
+        """``(documents, layout, packed)`` per group, packed in the workers, ``workers + 1`` groups ahead.
 
-        The encoding stays in the worker (see :func:`claimsift.model.host.finish_in_worker`).
+        The encoding stays in the worker; its row layout comes back with the rows for the worker
+        that finishes the group (see :func:`claimsift.model.host.finish_in_worker`).
         """
         pool = self._pool()
         depth = self.workers + 1
@@ -493,10 +500,10 @@ class ClaimDetector:
             packed = preparing.popleft().get()
             if k + depth < len(parts):
                 preparing.append(pool.apply_async(host.prepare_in_worker, (parts[k + depth],)))
-            yield docs, None, packed
+            yield docs, packed.layout, packed
 
-    def _finish_in_workers(self, docs, _enc, batches, normalized):
-        return self._pool().apply_async(host.finish_in_worker, (docs, batches, normalized))
+    def _finish_in_workers(self, docs, layout, batches, normalized):
+        return self._pool().apply_async(host.finish_in_worker, (docs, batches, normalized, layout))
 
     def _pool(self):
         """The worker processes, all started on first use and kept for later calls (see :meth:`close`).

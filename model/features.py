@@ -91,15 +91,9 @@ def encode_windows(tokenizer, documents: list[list[str]], max_length: int,
     >>> enc["members"], enc["spans"]                                                    # doctest: +SKIP
     ([[0, 1], [2]], [[(1, 3), (3, 5)], [(1, 3)]])
     """
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None:
-        raise ValueError("context 'window' needs a fast (Rust) tokenizer, which every base claimsift ships has")
     flat = [s for doc in documents for s in doc]
-    with _BACKEND_LOCK:  # truncation and padding settings live on the shared Rust object
-        backend.no_padding()
-        backend.no_truncation()
-        encodings = backend.encode_batch(flat, add_special_tokens=False) if flat else []
-    cap = max(1, max_length - 2 - 2 * context_tokens)  # one member always fits beside both neighbours
+    encodings = _bare_encodings(tokenizer, flat)
+    cap = _member_cap(max_length, context_tokens)
     ids = [e.ids[:cap] for e in encodings]
     out: dict[str, list] = {"input_ids": [], "sentence_pos": [], "members": [], "spans": [],
                             "offset_mapping": [e.offsets[:cap] for e in encodings]}
@@ -126,6 +120,35 @@ def encode_windows(tokenizer, documents: list[list[str]], max_length: int,
             out["spans"].append(spans)
         first += n
     return out
+
+
+def window_offsets(tokenizer, sentences: list[str], max_length: int,
+                   context_tokens: int = WINDOW_CONTEXT_TOKENS) -> list[list[tuple[int, int]]]:
+    """Each sentence's ``offset_mapping`` as :func:`encode_windows` gives it, without the rows.
+
+    For decoding the few sentences that need their tokens' offsets (the attributed ones) without
+    laying out a whole group of documents again.
+    """
+    cap = _member_cap(max_length, context_tokens)
+    return [e.offsets[:cap] for e in _bare_encodings(tokenizer, sentences)]
+
+
+def _bare_encodings(tokenizer, sentences: list[str]) -> list:
+    """The Rust encodings of sentences on their own: no special tokens, no truncation, no padding."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        raise ValueError("context 'window' needs a fast (Rust) tokenizer, which every base claimsift ships has")
+    if not sentences:
+        return []
+    with _BACKEND_LOCK:  # truncation and padding settings live on the shared Rust object
+        backend.no_padding()
+        backend.no_truncation()
+        return backend.encode_batch(sentences, add_special_tokens=False)
+
+
+def _member_cap(max_length: int, context_tokens: int) -> int:
+    """The most tokens a member keeps: one member always fits beside both neighbours."""
+    return max(1, max_length - 2 - 2 * context_tokens)
 
 
 def window_mask(sentence_pos, members: int):

@@ -18,14 +18,16 @@ a second and holds little memory.
 from __future__ import annotations
 
 import gc
+import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from itertools import repeat
 
 import numpy as np
 from claimsift.model import attribution as attr
-from claimsift.model.features import collate_sorted, context_pairs, encode, encode_windows
+from claimsift.model.features import collate_sorted, context_pairs, encode, encode_windows, window_offsets
 from claimsift.model.labels import LABELS, Label
 from claimsift.model.results import Attribution, Field, Results, SentenceResult
 
@@ -58,31 +60,68 @@ class HostSpec:
 class Packed:
     """One group's rows, padded and sorted by length (see :func:`~claimsift.model.features.collate_sorted`).
 
-    ``members`` (window layout) is how many sentences each row holds, in encoded row order.
+    Window layout: ``members`` is how many sentences each row holds, in encoded row order (a row's
+    members are consecutive sentences), and ``spans`` each sentence's token range in its row, in
+    sentence order: with them a worker decodes the network's outputs without laying the rows out
+    again (:func:`finish_in_worker`).
     """
 
     order: np.ndarray
     lengths: np.ndarray
     arrays: dict[str, np.ndarray]
     members: np.ndarray | None
+    spans: np.ndarray | None = None
+
+    @property
+    def layout(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(members, spans)`` in the window layout, else ``None``."""
+        return None if self.members is None else (self.members, self.spans)
 
 
-def groups(documents: Sequence[Sequence[str]], chunk: int) -> list[list[list[str]]]:
+def groups(documents: Sequence[Sequence[str]], chunk: int, taper: bool = False) -> list[list[list[str]]]:
     """Whole documents in groups of about ``chunk`` sentences.
+
+    With ``taper`` the first groups grow to ``chunk`` and the last shrink from it, by a factor of
+    1.5 from and to ``chunk // 16``. Workers prepare and finish a group whole, one worker each, so
+    the network waits for the first group's tokenization and the last group's decoding waits for
+    the network: small groups at both ends keep those waits short, large ones between keep the
+    batches full.
 
     >>> groups([["a", "b"], ["c"], ["d", "e", "f"]], 3)
     [[['a', 'b'], ['c']], [['d', 'e', 'f']]]
+    >>> [sum(map(len, g)) for g in groups([["s"] * 8] * 200, 256, taper=True)]
+    [16, 24, 40, 56, 88, 128, 184, 176, 176, 176, 184, 128, 88, 56, 40, 24, 16]
     """
-    out, cur, n = [], [], 0
-    for doc in documents:
-        cur.append(list(doc))
-        n += len(doc)
-        if n >= chunk:
-            out.append(cur)
-            cur, n = [], 0
-    if cur:
+    docs = [list(d) for d in documents]
+    if not taper:
+        return _take(docs, repeat(chunk))[0]
+    ramp, s = [], max(1, chunk // 16)
+    while s < chunk:
+        ramp.append(round(s))
+        s *= 1.5
+    head, k = _take(docs, ramp)
+    rest = docs[k:]
+    tail, j = _take(rest[::-1], ramp)  # from the end backwards
+    middle = rest[:len(rest) - j]
+    n = sum(map(len, middle))
+    count = max(1, math.ceil(n / chunk))  # the middle in as many groups as chunk needs, evened out
+    return head + _take(middle, repeat(math.ceil(n / count)))[0] + [g[::-1] for g in reversed(tail)]
+
+
+def _take(docs: list[list[str]], sizes: Iterable[int]) -> tuple[list[list[list[str]]], int]:
+    """Leading groups of ``docs``, the k-th of at least ``sizes[k]`` sentences (or what is left),
+    while ``sizes`` lasts; and how many documents they hold."""
+    out, k = [], 0
+    for size in sizes:
+        if k == len(docs):
+            break
+        cur, n = [], 0
+        while k < len(docs) and (n < size or not cur):  # at least one document a group
+            cur.append(docs[k])
+            n += len(docs[k])
+            k += 1
         out.append(cur)
-    return out
+    return out, k
 
 
 def encode_group(spec: HostSpec, docs: list[list[str]]) -> dict:
@@ -102,8 +141,24 @@ def pack(spec: HostSpec, enc: dict) -> Packed:
     """Pad an encoded group into the network's arrays, sorted by length."""
     pad = spec.tokenizer.pad_token_id or 0
     order, lengths, arrays = collate_sorted(enc, spec.keys, pad)
-    members = np.fromiter(map(len, enc["members"]), np.int64, len(enc["members"])) if spec.window else None
-    return Packed(order, lengths, arrays, members)
+    if not spec.window:
+        return Packed(order, lengths, arrays, None)
+    members = np.fromiter(map(len, enc["members"]), np.int64, len(enc["members"]))
+    spans = np.array([sp for row in enc["spans"] for sp in row], dtype=np.int64).reshape(-1, 2)
+    return Packed(order, lengths, arrays, members, spans)
+
+
+def window_encoding(docs: list[list[str]], members: np.ndarray, spans: np.ndarray) -> dict:
+    """The part of a window-layout encoding :func:`decode` reads, from a :class:`Packed` layout.
+
+    Without ``offset_mapping``: decoding tokenizes the few sentences that need it.
+    """
+    ends = np.cumsum(members).tolist()
+    starts = [0, *ends[:-1]]
+    sp = spans.tolist()
+    rows = list(zip(starts, ends, strict=True))
+    return {"sentences": [s for d in docs for s in d], "members": [range(a, b) for a, b in rows],
+            "spans": [sp[a:b] for a, b in rows]}
 
 
 def decode(spec: HostSpec, enc: dict, batches: list[tuple], normalized: bool) -> list[tuple]:
@@ -114,19 +169,30 @@ def decode(spec: HostSpec, enc: dict, batches: list[tuple], normalized: bool) ->
     logits (a CPU leaves them raw: only the attributed sentences' tokens are normalised).
     """
     out: list = [None] * len(enc["sentences"])
+    if spec.window:
+        attributed = []  # (sentence, its tokens' tag outputs)
+        for rows, probs, named, tags in batches:
+            best = probs.argmax(-1).tolist()
+            probs, named = probs.tolist(), named.tolist()
+            for r, w in enumerate(rows):
+                for s, i in enumerate(enc["members"][w]):
+                    out[i] = (i, best[r][s], probs[r][s], None, named[r][s])
+                    if LABELS[best[r][s]] in _ATTRIBUTED:
+                        a, z = enc["spans"][w][s]
+                        attributed.append((i, tags[r, a:z]))
+        offsets = enc.get("offset_mapping")
+        if offsets is None and attributed:  # a worker's encoding from a Packed layout: only these need them
+            wanted = [i for i, _ in attributed]
+            offsets = dict(zip(wanted, window_offsets(spec.tokenizer, [enc["sentences"][i] for i in wanted],
+                                                      spec.max_length, spec.window_context), strict=True))
+        for i, t in attributed:
+            t = t if normalized else _softmax(t)
+            spans = attr.decode_spans(enc["sentences"][i], offsets[i], [1] * len(t), t)
+            out[i] = (*out[i][:3], spans, out[i][4])
+        return out
     for rows, probs, named, tags in batches:
         best = probs.argmax(-1).tolist()
         probs, named = probs.tolist(), named.tolist()
-        if spec.window:
-            for r, w in enumerate(rows):
-                for s, i in enumerate(enc["members"][w]):
-                    spans = None
-                    if LABELS[best[r][s]] in _ATTRIBUTED:
-                        a, z = enc["spans"][w][s]
-                        t = tags[r, a:z] if normalized else _softmax(tags[r, a:z])
-                        spans = attr.decode_spans(enc["sentences"][i], enc["offset_mapping"][i], [1] * (z - a), t)
-                    out[i] = (i, best[r][s], probs[r][s], spans, named[r][s])
-            continue
         for r, i in enumerate(rows):
             spans = None
             if LABELS[best[r]] in _ATTRIBUTED:
@@ -192,28 +258,29 @@ def assemble(sentences: list[str], rows: list) -> Results:
 
 
 @contextmanager
-def older_objects_frozen():
-    """Keep Python's cyclic garbage collector off the objects that exist when the block starts.
+def collector_paused():
+    """Python's cyclic garbage collector off while the block runs, back on after it.
 
     Scoring makes a few objects per sentence that live on (its results), and each time the oldest
     generation has grown by a quarter CPython collects it whole, walking every tracked object of
-    the process: hundreds of thousands once torch, transformers and a model are loaded. Those
-    walks cost the host side more than tokenizing did, in this process too when workers build the
-    results (unpickling them makes the same objects). :func:`gc.freeze` moves the objects that
-    already exist aside, so a collection walks only what the block made; they go back on leaving
-    it. A caller that froze objects itself, or turned the collector off, is left as it was.
+    the process: hundreds of thousands once torch, transformers and a model are loaded, a quarter
+    of a second a walk. Those walks cost the host side more than tokenizing did, in this process
+    too when workers build the results (unpickling them makes the same objects), and a collection
+    has nothing to find there: scoring makes no reference cycles (``tests/test_host.py`` checks
+    it), so reference counting frees all it drops. A caller that turned the collector off is left
+    as it was.
 
-    >>> with older_objects_frozen():
+    >>> with collector_paused():
     ...     results = [{"label": "no_claim"} for _ in range(10)]
     """
-    if not gc.isenabled() or gc.get_freeze_count():
+    if not gc.isenabled():
         yield
         return
-    gc.freeze()
+    gc.disable()
     try:
         yield
     finally:
-        gc.unfreeze()
+        gc.enable()
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
@@ -242,11 +309,15 @@ def prepare_in_worker(docs: list[list[str]]) -> Packed:
     return pack(_SPEC, encode_group(_SPEC, docs))
 
 
-def finish_in_worker(docs: list[list[str]], batches: list[tuple], normalized: bool) -> list[Results]:
-    """:func:`finish` in a worker, which tokenizes the group again for its offsets.
+def finish_in_worker(docs: list[list[str]], batches: list[tuple], normalized: bool,
+                     layout: tuple[np.ndarray, np.ndarray] | None = None) -> list[Results]:
+    """:func:`finish` in a worker, from the group's :attr:`Packed.layout` in the window layout.
 
-    Tokenizing twice costs worker time, which is spare; shipping each sentence's offsets from the
-    worker that packed it would pickle them through the main process, the one feeding the GPU,
-    whose time is not.
+    The worker that packed the group may not be the one finishing it, so the encoding is not at
+    hand: the window layout's rows are rebuilt from ``layout`` (two small arrays), and only the
+    sentences whose attribution is decoded are tokenized again, for their offsets. The sentence
+    pair layout is tokenized again whole. Shipping every sentence's offsets instead would pickle
+    them through the main process, the one feeding the GPU, whose time is what bounds it.
     """
-    return finish(_SPEC, docs, encode_group(_SPEC, docs), batches, normalized)
+    enc = encode_group(_SPEC, docs) if layout is None else window_encoding(docs, *layout)
+    return finish(_SPEC, docs, enc, batches, normalized)

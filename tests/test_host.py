@@ -1,60 +1,93 @@
-"""The host side's handling of Python's garbage collector while scoring."""
+"""The host side of scoring: groups, the window layout workers decode from, and the collector."""
 
 import gc
 
 import pytest
+import torch
 from claimsift.model import host
+from claimsift.model.labels import LABELS
+
+from claimsift import ClaimDetector
+
+DOCS = [[f"Sentence {k} of document {d} says {'many words ' * ((k + d) % 5)}here." for k in range(n)]
+        for d, n in enumerate((12, 1, 0, 9, 30, 4, 17))]
+DOCS[3][2] = 'Mayor Ruth Ong said, "The bridge will reopen in May.'
+DOCS[3][3] = 'It will carry trams," she added.'
 
 
 @pytest.fixture
 def collector():
-    """Whatever a test does to the collector, the next test finds it on and unfrozen."""
+    """Whatever a test does to the collector, the next test finds it on."""
     yield
-    gc.unfreeze()
     gc.enable()
 
 
-def test_objects_older_than_the_block_are_frozen_inside_it_and_released_after(collector):
-    old = [[k] for k in range(1000)]  # tracked containers that exist before the block
-    assert gc.get_freeze_count() == 0
-    with host.older_objects_frozen():
-        frozen = gc.get_freeze_count()
-        assert frozen >= len(old)
-        young = [[k] for k in range(10)]
-        assert gc.get_freeze_count() == frozen  # what the block makes is collected as usual
-    assert young
-    assert gc.get_freeze_count() == 0
+@pytest.fixture
+def quoting(tiny_base):
+    """A tiny window-layout detector that labels many sentences as quotes, so spans get decoded."""
+    det = ClaimDetector.new(str(tiny_base), device="cpu", adapter="full", context="window", max_length=64)
+    with torch.no_grad():
+        det.net.label_head.bias[LABELS.index("attributed_quote")] = 1.5
+    return det
 
 
-def test_the_block_releases_them_when_it_fails(collector):
-    with pytest.raises(RuntimeError), host.older_objects_frozen():
+@pytest.mark.parametrize("taper", [False, True])
+def test_groups_hold_every_document_whole_and_in_order(taper):
+    docs = [[f"{d}.{k}" for k in range(d % 7)] for d in range(300)]
+    parts = host.groups(docs, 64, taper=taper)
+    assert [d for g in parts for d in g] == docs
+    sizes = [sum(map(len, g)) for g in parts]
+    if taper:  # small at both ends, full between
+        assert sizes[0] <= 64 // 16 + 6 and sizes[-1] <= 64 // 16 + 6
+        assert max(sizes) > 4 * max(sizes[0], sizes[-1]) and max(sizes) <= 64 + 6
+    else:
+        assert all(s >= 64 for s in sizes[:-1])
+
+
+def test_a_worker_decodes_from_the_packed_layout_what_the_full_encoding_gives(quoting):
+    spec = quoting.host
+    enc = host.encode_group(spec, DOCS)
+    packed = host.pack(spec, enc)
+    with torch.inference_mode():
+        batches, normalized = quoting._read_back(quoting._launch(packed))
+    full = host.decode(spec, enc, batches, normalized)
+    assert sum(row[3] is not None for row in full) > 10  # spans decoded for many sentences
+    assert host.decode(spec, host.window_encoding(DOCS, *packed.layout), batches, normalized) == full
+
+
+def test_the_collector_is_off_inside_the_block_and_on_after(collector):
+    assert gc.isenabled()
+    with host.collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), host.collector_paused():
         raise RuntimeError("a bad batch")
-    assert gc.get_freeze_count() == 0
+    assert gc.isenabled()
 
 
-def test_a_callers_own_freeze_or_disabled_collector_is_left_alone(collector):
-    keep = [[k] for k in range(100)]
-    gc.freeze()
-    frozen = gc.get_freeze_count()
-    with host.older_objects_frozen():
-        more = [[k] for k in range(100)]
-        assert gc.get_freeze_count() == frozen  # nothing more frozen, and not undone after
-    assert gc.get_freeze_count() == frozen
-    gc.unfreeze()
+def test_a_callers_disabled_collector_is_left_alone(collector):
     gc.disable()
-    with host.older_objects_frozen():
-        assert gc.get_freeze_count() == 0
+    with host.collector_paused():
+        assert not gc.isenabled()
     assert not gc.isenabled()
-    assert keep and more
 
 
-def test_scoring_releases_the_frozen_objects_even_when_stopped_early(tiny_detector, collector):
+def test_scoring_makes_no_reference_cycles_for_a_paused_collector_to_miss(quoting, collector):
+    quoting.classify_many(DOCS)  # first-call caches
+    gc.collect()
+    gc.disable()
+    results = quoting.classify_many(DOCS)
+    assert gc.collect() == 0  # nothing unreachable: reference counting freed all scoring dropped
+    assert any(r.attribution is not None for res in results for r in res)
+
+
+def test_scoring_turns_the_collector_back_on_even_when_stopped_early(tiny_detector, collector):
     docs = [[f"Sentence {k} of document {d}." for k in range(5)] for d in range(6)]
     groups = tiny_detector._grouped(docs, chunk=5)
     first = next(groups)
-    assert gc.get_freeze_count() > 0  # frozen while the caller holds a scoring in progress
+    assert not gc.isenabled()  # off while the caller holds a scoring in progress
     groups.close()
-    assert gc.get_freeze_count() == 0
+    assert gc.isenabled()
     assert [r.text for r in first[0]] == docs[0]
     assert len(tiny_detector.classify_many(docs)) == 6
-    assert gc.get_freeze_count() == 0
+    assert gc.isenabled()

@@ -1,0 +1,24 @@
+"""The stage trace of classify_many (claimsift.eval.trace)."""
+
+import pytest
+from claimsift.eval.trace import traced_run
+
+from claimsift import ClaimDetector
+
+DOCS = [[f"Sentence {k} of document {d}." for k in range(n)] for d, n in enumerate((12, 3, 30, 7))]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_traced_run_reports_its_stages_and_leaves_the_detector_as_it_was(tiny_base, workers):
+    det = ClaimDetector.new(str(tiny_base), device="cpu", adapter="full")
+    det.workers = workers
+    with det:
+        expected = [[r.label for r in res] for res in det.classify_many(DOCS)]
+        row = traced_run(det, DOCS)
+        assert [[r.label for r in res] for res in det.classify_many(DOCS)] == expected
+    assert row["sentences"] == sum(map(len, DOCS))
+    assert row["sentences_per_s"] > 0 and row["main_cpu_us_per_sentence"] > 0
+    stages = {"queue batches"} | ({"wait for prepared groups", "wait for finished groups"} if workers else set())
+    assert set(row["stages_s"]) == stages
+    assert sum(row["stages_s"].values()) <= row["seconds"] + 1e-3
+    assert "_launch" not in vars(det) and "_in_workers" not in vars(det)  # the wrappers are gone
