@@ -10,6 +10,13 @@ the ceiling end to end can approach. A fourth times the rest: ``classify_many`` 
 outputs replayed, the ceiling however fast the network gets. ``--device cuda`` runs them on a GPU (bf16). On a CPU
 with native bf16 (AMX or AVX512-BF16) claimsift's default is bf16: the table then also times it
 in fp32 and a bf16 pipeline, so the precision's share of the gain is visible.
+
+The forward and host rows see all the sentences once, untimed, before their timed pass (the host
+row to record the network's outputs); claimsift's and the pipeline's rows see a few, or with
+``--warm-all`` all of them too. ``eval/gpu_check.sh`` passes it: a GPU's first use of each batch
+shape and buffer size can cost more than a whole run. On two CPU cores a fresh process's first
+pass was no slower than its second (``eval/results/trace_cpu.jsonl``, from ``python -m
+claimsift.eval.trace --model default --sentences 10000 --output eval/results/trace_cpu.jsonl``).
 """
 
 from __future__ import annotations
@@ -60,8 +67,8 @@ def _gpu_mb(device: str | None) -> float | None:
     return torch.cuda.max_memory_allocated() / 2**20 if _on_gpu(device) else None
 
 
-def _run_detector(model: str, n: int, device: str | None, batch_size: int | None, quantize: bool, runtime: str,
-                  precision: str, workers: int | None, queue) -> None:
+def _run_detector(model: str, n: int, device: str | None, warm_all: bool, batch_size: int | None, quantize: bool,
+                  runtime: str, precision: str, workers: int | None, queue) -> None:
     from claimsift.data.corpus import load_records
     from claimsift.model.detector import ClaimDetector
     from claimsift.model.labels import LABELS
@@ -70,7 +77,7 @@ def _run_detector(model: str, n: int, device: str | None, batch_size: int | None
     det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, quantize=quantize,
                                         precision=precision, runtime=runtime, workers=workers)
     docs, flat = _sentences(n)
-    det.classify_many(docs[:2])  # warm-up
+    det.classify_many(docs if warm_all else docs[:2])  # warm-up
     _sync(det.device)
     start = time.perf_counter()
     det.classify_many(docs)
@@ -198,7 +205,7 @@ class _Replay:
         return next(self.outputs)
 
 
-def _run_pipeline(model: str, n: int, device: str | None, bf16: bool, queue) -> None:
+def _run_pipeline(model: str, n: int, device: str | None, warm_all: bool, bf16: bool, queue) -> None:
     import torch
     from claimsift.model.bases import resolve_base
     from claimsift.model.detector import SHIPPED, DetectorConfig
@@ -213,7 +220,7 @@ def _run_pipeline(model: str, n: int, device: str | None, bf16: bool, queue) -> 
         clf = clf.to(torch.bfloat16)
     pipe = pipeline("text-classification", model=clf, tokenizer=tok, device=dev)
     _, flat = _sentences(n)
-    pipe(flat[:8], batch_size=32)
+    pipe(flat if warm_all else flat[:8], batch_size=32, truncation=True, max_length=cfg.max_length)  # warm-up
     start = time.perf_counter()
     pipe(flat, batch_size=32, truncation=True, max_length=cfg.max_length)
     seconds = time.perf_counter() - start
@@ -298,6 +305,10 @@ def main(argv: list[str] | None = None) -> int:
                         "CPU); a comma list, e.g. 0,6,12, adds a row for each")
     p.add_argument("--repeats", type=int, default=1,
                    help="time every row this many times, in rounds, and report each row's median run")
+    p.add_argument("--warm-all", action="store_true",
+                   help="warm claimsift's and the pipeline's rows up on all the sentences, untimed, as the forward "
+                        "and host rows always are (default: a few); for a GPU, whose first use of each batch "
+                        "shape and buffer size costs more than a 30,000-sentence run")
     p.add_argument("--output", type=Path, default=Path("eval/results/speed.md"))
     p.add_argument("--append", action="store_true",
                    help="add this model's section to --output instead of replacing the file (one file, both models)")
@@ -318,15 +329,16 @@ def main(argv: list[str] | None = None) -> int:
         paths += [("claimsift onnx", False, "onnx", "fp32", None)]
         paths += [("claimsift onnx int8", True, "onnx", "fp32", None)] * args.quantize
     common = (args.model, args.sentences, args.device)
-    jobs = {name: (_run_detector, *common, args.batch_size, q, rt, prec, w) for name, q, rt, prec, w in paths}
+    jobs = {name: (_run_detector, *common, args.warm_all, args.batch_size, q, rt, prec, w)
+            for name, q, rt, prec, w in paths}
     jobs[FORWARD] = (_run_forward, *common, args.batch_size)
     jobs[HOST] = (_run_host, *common, args.batch_size, None)
     # The baseline is the plain pipeline a user gets: fp32 on a CPU. On a GPU, and on a CPU with
     # native bf16, a bf16 pipeline shows how much of the gap is precision alone.
     pipe = "pipeline bf16 (batch 32)" if gpu else "pipeline (batch 32)"
-    jobs[pipe] = (_run_pipeline, *common, gpu)
+    jobs[pipe] = (_run_pipeline, *common, args.warm_all, gpu)
     if half and not gpu:
-        jobs["pipeline bf16 (batch 32)"] = (_run_pipeline, *common, True)
+        jobs["pipeline bf16 (batch 32)"] = (_run_pipeline, *common, args.warm_all, True)
     # Rounds rather than one row's repeats back to back: a machine that slows down for a minute
     # then slows one round of every row, not every run of one row.
     runs: dict[str, list[dict]] = {name: [] for name in jobs}
@@ -349,11 +361,12 @@ def main(argv: list[str] | None = None) -> int:
         + (f" --batch-size {args.batch_size}" if args.batch_size else "")
         + (f" --workers {args.workers}" if args.workers else "")
         + (" --quantize" if args.quantize else "") + (" --onnx" if args.onnx else "")
-        + (f" --repeats {args.repeats}" if args.repeats > 1 else "")
+        + (f" --repeats {args.repeats}" if args.repeats > 1 else "") + (" --warm-all" if args.warm_all else "")
         + (" --append" if args.append else "")
         + "`; corpus test-split sentences, "
         + (f"each row the median of {args.repeats} runs in {args.repeats} rounds (its slowest and fastest "
-           "under 'range'; peak memory the largest)." if args.repeats > 1 else "one run."), "",
+           "under 'range'; peak memory the largest)." if args.repeats > 1 else "one run.")
+        + (" Every row is timed after an untimed pass over the same sentences." if args.warm_all else ""), "",
         "| path | sentences | seconds | sentences/s | range | vs pipeline | peak RSS (MB) | GPU peak (MB) "
         "| test macro-F1 | test labels as `claimsift` |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -12,7 +12,7 @@ WORK=${WORK:-/tmp/claimsift-gpu}
 mkdir -p "$RESULTS" "$WORK"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 timeout "${BENCH_TIMEOUT:-420}" "$PY" -m claimsift.eval.bench --model default --sentences "${SENTENCES:-30000}" \
-    --device cuda --workers "${WORKERS:-0,6}" --repeats "${REPEATS:-2}" --output "$RESULTS/speed_gpu.md"
+    --device cuda --workers "${WORKERS:-0,6}" --repeats "${REPEATS:-2}" --warm-all --output "$RESULTS/speed_gpu.md"
 echo "bench exit $?"
 # where the process feeding the GPU spends its time, first (cold) and second (warm) run per worker count
 timeout "${TRACE_TIMEOUT:-150}" "$PY" -m claimsift.eval.trace --model default --sentences "${SENTENCES:-30000}" \

@@ -45,3 +45,24 @@ def test_median_run_takes_the_middle_time_and_the_largest_memory():
     assert row["seconds"] == 3.0  # of two, the slower
     assert row["peak_rss_mb"] == 30 and row["gpu_mb"] is None
     assert row["range"] == (100 / 3.0, 100.0)
+
+
+def test_warm_all_scores_every_sentence_untimed_before_the_timed_run(tiny_model_dir, tmp_path, monkeypatch):
+    def in_this_process(target, *args):
+        queue = _Queue()
+        target(*args, queue)
+        return queue[0]
+
+    monkeypatch.setattr(bench, "_in_process", in_this_process)
+    monkeypatch.setattr(bench, "cold_start", lambda model, *options: 1.5)
+    sizes = []
+    classify_many = detector_module.ClaimDetector.classify_many
+    monkeypatch.setattr(detector_module.ClaimDetector, "classify_many",
+                        lambda self, docs: sizes.append(sum(map(len, docs))) or classify_many(self, docs))
+    out = tmp_path / "speed.md"
+    assert bench.main(["--model", str(tiny_model_dir), "--sentences", "30", "--warm-all", "--output", str(out)]) == 0
+    n = int(next(line for line in out.read_text(encoding="utf-8").splitlines()
+                 if line.startswith("| claimsift |")).split(" | ")[1])
+    assert sizes[:2] == [n, n]  # the claimsift row: a whole untimed pass, then the timed one
+    text = out.read_text(encoding="utf-8")
+    assert "--warm-all" in text and "after an untimed pass" in text
