@@ -76,7 +76,7 @@ class _Waited:
 
 def traced_run(det, docs) -> dict:
     """One timed ``classify_many(docs)`` with its stages, CPU time and full collections."""
-    import torch
+    from claimsift.eval.bench import _sync
 
     full = []
 
@@ -84,14 +84,13 @@ def traced_run(det, docs) -> dict:
         if phase == "stop" and info["generation"] == 2:
             full.append(1)
 
-    sync = torch.cuda.synchronize if det.device.type == "cuda" else (lambda: None)
     clock = _Clock(det)
     gc.callbacks.append(count)
     try:
-        sync()
+        _sync(det.device)
         before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         n = sum(len(res) for res in det.classify_many(docs))
-        sync()
+        _sync(det.device)
         seconds, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
     finally:
         gc.callbacks.remove(count)
