@@ -50,6 +50,42 @@ def test_int8_onnx_is_a_separate_graph_and_scores(tiny_model_dir):
     assert len(results) == 4 and all(abs(sum(r.scores.values()) - 1) < 1e-4 for r in results)
 
 
+def _ops(path) -> set[str]:
+    import onnx
+
+    return {n.op_type for n in onnx.load(str(path)).graph.node}
+
+
+@pytest.mark.parametrize("context", ["window", "both"])
+def test_graphs_are_fused_and_int8_leaves_the_fused_attention_in_fp32(tiny_base, tmp_path, monkeypatch, context):
+    monkeypatch.setenv("CLAIMSIFT_CACHE", str(tmp_path / "cache"))
+    folder = ClaimDetector.new(str(tiny_base), device="cpu", adapter="full", context=context).save_pretrained(
+        tmp_path / "m")
+    torch_results = ClaimDetector.from_pretrained(folder).score(DRAFT)
+    fp32 = ClaimDetector.from_pretrained(folder, runtime="onnx")
+    assert {"Attention", "SkipLayerNormalization"} <= _ops(fp32.net.path)
+    assert _max_diff(fp32.score(DRAFT), torch_results) < 1e-4
+    int8 = _ops(ClaimDetector.from_pretrained(folder, runtime="onnx", quantize=True).net.path)
+    assert "Attention" in int8 and "MatMulInteger" in int8 and "QAttention" not in int8
+
+
+def test_a_fusion_that_changes_the_outputs_is_not_kept(tiny_base, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("CLAIMSIFT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(rt, "FUSION_TOLERANCE", -1.0)  # any difference at all counts as a change
+    folder = ClaimDetector.new(str(tiny_base), device="cpu", adapter="full").save_pretrained(tmp_path / "m")
+    det = ClaimDetector.from_pretrained(folder, runtime="onnx")
+    assert "Attention" not in _ops(det.net.path) and "runs unfused" in caplog.text
+    assert _max_diff(det.score(DRAFT), ClaimDetector.from_pretrained(folder).score(DRAFT)) < 1e-4
+    assert sorted(p.name for p in det.net.path.parent.iterdir()) == [det.net.path.name, det.net.path.name + ".sha256"]
+
+
+def test_export_leaves_the_network_as_it_found_it(tiny_model_dir, tmp_path):
+    net = ClaimDetector.from_pretrained(tiny_model_dir).net
+    before = net.encoder.config._attn_implementation
+    rt.export(net, tmp_path / "g.onnx", token_types=False, quantize=False, window=False)
+    assert not net.training and net.encoder.config._attn_implementation == before
+
+
 def test_onnx_is_cpu_only_and_cannot_be_saved(tiny_model_dir, tmp_path):
     with pytest.raises(ValueError, match="CPU"):
         ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx", device="cuda")
