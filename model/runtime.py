@@ -90,12 +90,31 @@ def export(net: torch.nn.Module, path: Path, *, token_types: bool, quantize: boo
         fp32_nodes = [n.name for n in onnx.load(str(source), load_external_data=False).graph.node
                       if n.op_type in FP32_OPS]
         # Fused operators have no ONNX type inference; their outputs are fp32.
-        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                         nodes_to_exclude=fp32_nodes, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        with _quiet_quantizer():
+            quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                             nodes_to_exclude=fp32_nodes,
+                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         source.unlink()
     commit_cached_file(tmp, path)
     logger.info("exported %s", path)
     return path
+
+
+@contextmanager
+def _quiet_quantizer():
+    """Drop what onnxruntime's quantizer logs on the root logger while it runs: advice to
+    pre-process the graph and notes on fused operators' output types (``DefaultTensorType``
+    answers them), which read as faults to a desk running ``--quantize`` for the first time."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return "onnxruntime" not in record.pathname
+
+    root = logging.getLogger()
+    root.addFilter(keep)
+    try:
+        yield
+    finally:
+        root.removeFilter(keep)
 
 
 @contextmanager
