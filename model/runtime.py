@@ -42,9 +42,29 @@ FUSION_TOLERANCE = 1e-3  # largest logit difference from torch for a fused graph
 
 
 def export_path(files: dict[str, str], base_sha256: str | None, *, quantize: bool) -> Path:
-    """Where the exported graph of a model (identified by its files' hashes) is cached."""
-    key = hashlib.sha256(json.dumps([files, base_sha256, RECIPE], sort_keys=True).encode()).hexdigest()[:20]
-    return cache_dir() / "onnx" / f"{key}{INT8_SUFFIX if quantize else ''}.onnx"
+    """Where the exported graph of a model (identified by its files' hashes) is cached: named by the
+    model, then by ``RECIPE``, so that a graph built another way is never reused."""
+    key = hashlib.sha256(json.dumps([files, base_sha256], sort_keys=True).encode()).hexdigest()[:20]
+    return cache_dir() / "onnx" / f"{key}-{RECIPE}{INT8_SUFFIX if quantize else ''}.onnx"
+
+
+def remove_stale(path: Path) -> list[Path]:
+    """Delete the graphs of ``path``'s model that other recipes built (earlier claimsift versions:
+    ``KEY.onnx``, ``KEY-int8pc.onnx``, ``KEY-<recipe>.onnx`` ...) with their hash files; up to
+    500 MB each for ``accurate``, never read again. Unfinished ``.tmp`` exports are left alone (another
+    process may be writing one), as are files that cannot be deleted (in use, on some systems)."""
+    key = path.name.split("-", 1)[0]
+    current = {f"{key}-{RECIPE}.onnx", f"{key}-{RECIPE}{INT8_SUFFIX}.onnx"}
+    removed = []
+    for f in sorted(path.parent.glob(f"{key}*")):
+        if f.name.removesuffix(".sha256") in current or f.name.endswith(".tmp"):
+            continue
+        try:
+            f.unlink()
+        except OSError:
+            continue
+        removed.append(f)
+    return removed
 
 
 class _Outputs(torch.nn.Module):
@@ -99,6 +119,8 @@ def export(net: torch.nn.Module, path: Path, *, token_types: bool, quantize: boo
         source.unlink()
     commit_cached_file(tmp, path)
     logger.info("exported %s", path)
+    if stale := remove_stale(path):
+        logger.info("removed graphs of earlier versions: %s", ", ".join(f.name for f in stale))
     return path
 
 

@@ -84,6 +84,21 @@ def test_a_fusion_that_changes_the_outputs_is_not_kept(tiny_base, tmp_path, monk
     assert sorted(p.name for p in det.net.path.parent.iterdir()) == [det.net.path.name, det.net.path.name + ".sha256"]
 
 
+def test_an_export_removes_its_models_graphs_from_earlier_recipes_only(tiny_base, tmp_path, monkeypatch):
+    monkeypatch.setenv("CLAIMSIFT_CACHE", str(tmp_path / "cache"))
+    folder = ClaimDetector.new(str(tiny_base), device="cpu", adapter="full").save_pretrained(tmp_path / "m")
+    int8 = ClaimDetector.from_pretrained(folder, runtime="onnx", quantize=True).net.path
+    key = int8.name.split("-", 1)[0]
+    stale = [f"{key}.onnx", f"{key}.onnx.sha256", f"{key}-int8pc.onnx", f"{key}-int8pc.onnx.sha256"]
+    other, in_flight = "0" * 20, f"{int8.name}.int8.tmp"
+    kept = [f"{other}.onnx", f"{other}.onnx.sha256", in_flight]
+    for name in stale + kept:
+        (int8.parent / name).write_text("x")
+    fp32 = ClaimDetector.from_pretrained(folder, runtime="onnx").net.path
+    assert sorted(p.name for p in int8.parent.iterdir()) == sorted(
+        kept + [fp32.name, fp32.name + ".sha256", int8.name, int8.name + ".sha256"])
+
+
 def test_export_leaves_the_network_as_it_found_it(tiny_model_dir, tmp_path):
     net = ClaimDetector.from_pretrained(tiny_model_dir).net
     before = net.encoder.config._attn_implementation
