@@ -45,7 +45,11 @@ def export_path(files: dict[str, str], base_sha256: str | None, *, quantize: boo
     """Where the exported graph of a model (identified by its files' hashes) is cached: named by the
     model, then by ``RECIPE``, so that a graph built another way is never reused."""
     key = hashlib.sha256(json.dumps([files, base_sha256], sort_keys=True).encode()).hexdigest()[:20]
-    return cache_dir() / "onnx" / f"{key}-{RECIPE}{INT8_SUFFIX if quantize else ''}.onnx"
+    return cache_dir() / "onnx" / _graph_name(key, quantize)
+
+
+def _graph_name(key: str, quantize: bool) -> str:
+    return f"{key}-{RECIPE}{INT8_SUFFIX if quantize else ''}.onnx"
 
 
 def remove_stale(path: Path) -> list[Path]:
@@ -54,7 +58,7 @@ def remove_stale(path: Path) -> list[Path]:
     500 MB each for ``accurate``, never read again. Unfinished ``.tmp`` exports are left alone (another
     process may be writing one), as are files that cannot be deleted (in use, on some systems)."""
     key = path.name.split("-", 1)[0]
-    current = {f"{key}-{RECIPE}.onnx", f"{key}-{RECIPE}{INT8_SUFFIX}.onnx"}
+    current = {_graph_name(key, quantize) for quantize in (False, True)}
     removed = []
     for f in sorted(path.parent.glob(f"{key}*")):
         if f.name.removesuffix(".sha256") in current or f.name.endswith(".tmp"):
