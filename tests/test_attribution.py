@@ -119,3 +119,88 @@ def test_a_speaker_does_not_run_over_a_lowercase_word_or_punctuation():
     tags = ["B-speaker", "I-speaker", "O", "O", "B-role", "O", "B-cue"]
     spans = decode_spans(text, words, [1] * len(words), [_onehot(t) for t in tags])
     assert text[spans["speaker"][0]:spans["speaker"][1]] == "Ruth Ong"
+
+
+def _tagged(text: str, tagged: list[tuple[str, str]]) -> tuple[list[tuple[int, int]], list[list[float]]]:
+    """Token offsets and one-hot tag rows for ``(token, tag)`` pairs found in ``text`` in order."""
+    offsets, pos = [], 0
+    for token, _ in tagged:
+        start = text.index(token, pos)
+        offsets.append((start, start + len(token)))
+        pos = start + len(token)
+    return offsets, [_onehot(tag) for _, tag in tagged]
+
+
+def _decoded(text: str, tagged: list[tuple[str, str]]) -> dict[str, str | None]:
+    offsets, probs = _tagged(text, tagged)
+    spans = decode_spans(text, offsets, [1] * len(offsets), probs)
+    return {k: text[v[0]:v[1]] if v else None for k, v in spans.items()}
+
+
+def test_a_full_stop_token_does_not_outvote_the_last_word_of_a_sentence():
+    # "said." is one word of two tokens; the full stop is O, and used to halve the cue's vote.
+    text = '"Nobody asked us," she said.'
+    tagged = [('"', "O"), ("Nobody", "O"), ("asked", "O"), ("us", "O"), (",", "O"), ('"', "O"),
+              ("she", "O"), ("said", "B-cue"), (".", "O")]
+    assert _decoded(text, tagged)["cue"] == "said"
+
+
+def test_a_comma_still_separates_two_spans_of_one_kind():
+    text = "Dana Whitfield, Cascadia Power's chief, said"
+    tagged = [("Dana", "B-speaker"), ("Whitfield", "I-speaker"), (",", "O"), ("Cascadia", "I-speaker"),
+              ("Power", "O"), ("'s", "O"), ("chief", "O"), (",", "O"), ("said", "B-cue")]
+    offsets, probs = _tagged(text, tagged)
+    probs[3] = [0.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.0]  # weaker than the name's run, so that one wins
+    probs[3][0] = 0.4
+    spans = decode_spans(text, offsets, [1] * len(offsets), probs)
+    assert text[spans["speaker"][0]:spans["speaker"][1]] == "Dana Whitfield"
+
+
+@pytest.mark.parametrize("text, tagged, role", [
+    # the tagger stopped one word short of the name, at the end of the sentence
+    ("said Karen Whitlock, a software analyst at Oberlin Securities.",
+     [("said", "B-cue"), ("Karen", "B-speaker"), ("Whitlock", "I-speaker"), (",", "O"), ("a", "B-role"),
+      ("software", "I-role"), ("analyst", "I-role"), ("at", "I-role"), ("Oberlin", "I-role"),
+      ("Securities", "O"), (".", "O")],
+     "a software analyst at Oberlin Securities"),
+    # ...or on a function word
+    ("said Margaret Ellery, the cabinet member for culture.",
+     [("said", "B-cue"), ("Margaret", "B-speaker"), ("Ellery", "I-speaker"), (",", "O"), ("the", "B-role"),
+      ("cabinet", "I-role"), ("member", "I-role"), ("for", "I-role"), ("culture", "O"), (".", "O")],
+     "the cabinet member for culture"),
+    # an abbreviated title keeps its full stop
+    ("Connecticut Gov. Neil Bramford says the road is closed.",
+     [("Connecticut", "B-role"), ("Gov", "I-role"), (".", "O"), ("Neil", "B-speaker"), ("Bramford", "I-speaker"),
+      ("says", "B-cue"), ("the", "O"), ("road", "O"), ("is", "O"), ("closed", "O"), (".", "O")],
+     "Connecticut Gov."),
+    # a role never runs on into the speaker's name
+    ("Senate Majority Leader Carla Hendricks said no.",
+     [("Senate", "B-role"), ("Majority", "I-role"), ("Leader", "I-role"), ("Carla", "B-speaker"),
+      ("Hendricks", "I-speaker"), ("said", "B-cue"), ("no", "O"), (".", "O")],
+     "Senate Majority Leader"),
+])
+def test_a_role_ends_where_the_title_or_name_ends(text, tagged, role):
+    assert _decoded(text, tagged)["role"] == role
+
+
+def test_a_beginning_tag_inside_a_name_does_not_split_it():
+    text = "according to Oberlin Securities Group."
+    tagged = [("according", "B-cue"), ("to", "I-cue"), ("Oberlin", "B-speaker"), ("Securities", "B-speaker"),
+              ("Group", "I-speaker"), (".", "O")]
+    assert _decoded(text, tagged)["speaker"] == "Oberlin Securities Group"
+
+
+@pytest.mark.parametrize("text, tagged, speaker", [
+    ("According to the researchers, birds flew.",
+     [("According", "B-cue"), ("to", "I-cue"), ("the", "O"), ("researchers", "B-speaker"), (",", "O"),
+      ("birds", "O"), ("flew", "O"), (".", "O")], "the researchers"),
+    ("His publicist said he had died.",
+     [("His", "O"), ("publicist", "B-speaker"), ("said", "B-cue"), ("he", "O"), ("had", "O"), ("died", "O"),
+      (".", "O")], "His publicist"),
+    # names are left as tagged: writers and annotators differ on whether "the" belongs to them
+    ("According to the Cyprus Mail, it is long.",
+     [("According", "B-cue"), ("to", "I-cue"), ("the", "O"), ("Cyprus", "B-speaker"), ("Mail", "I-speaker"),
+      (",", "O"), ("it", "O"), ("is", "O"), ("long", "O"), (".", "O")], "Cyprus Mail"),
+])
+def test_a_common_noun_speaker_keeps_its_article(text, tagged, speaker):
+    assert _decoded(text, tagged)["speaker"] == speaker
