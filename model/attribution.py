@@ -271,6 +271,25 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
+def fullest_name(speaker: str, earlier: list[str]) -> str:
+    """The fullest earlier form of a one-word speaker carried into a later sentence.
+
+    A quote's later sentences are the speaker's, who is named in full as they were first
+    introduced: "Carrie Lam", not the "Lam" of the sentence just before (rule 2; the Wikinews
+    annotations name them so). Only a single word is expanded, and only to an earlier speaker
+    ending with it (the latest, should two people share a surname); anything else is kept as it is.
+
+    >>> fullest_name("Lam", ["Carrie Lam", "the council"])
+    'Carrie Lam'
+    >>> fullest_name("the council", ["Carrie Lam", "the city council"])
+    'the council'
+    """
+    if " " in speaker.strip() or not speaker[:1].isupper():
+        return speaker
+    longer = [e for e in earlier if e.endswith(" " + speaker) and e[:1].isupper()]
+    return longer[-1] if longer else speaker
+
+
 def is_pronoun(speaker: str | None) -> bool:
     return speaker is not None and speaker.strip().lower() in PRONOUNS
 

@@ -218,6 +218,7 @@ def assemble(sentences: list[str], rows: list) -> Results:
     """One document's results from its decoded rows, with the rules that need the sentences around."""
     results = Results()
     last_speaker: tuple[Field, bool, int] | None = None  # (speaker, named, sentence index)
+    names: list[str] = []  # speakers found in the document's own sentences so far, in order
     quote_open = False
     opener: tuple[int, int] | None = None  # (label index, sentence index) of the open quote's first sentence
     for k, (text, row) in enumerate(zip(sentences, rows, strict=True)):
@@ -244,12 +245,15 @@ def assemble(sentences: list[str], rows: list) -> Results:
             # Inside a quote opened earlier, the speaker is whoever opened it (rule 2).
             if last_speaker and k - last_speaker[2] <= 3 and (in_quote or attr.needs_context(
                     text, speaker.text if speaker else None, fields["cue"] is not None, label)):
-                speaker = replace(last_speaker[0], start=None, end=None, from_context=True)
+                speaker = replace(last_speaker[0], text=attr.fullest_name(last_speaker[0].text, names),
+                                  start=None, end=None, from_context=True)
                 named = last_speaker[1]
             named = named and speaker is not None
             attribution = Attribution(speaker, fields["role"], fields["cue"], named)
             if speaker is not None:
                 last_speaker = (speaker, named, k)
+                if not speaker.from_context:
+                    names.append(speaker.text)
         results.append(SentenceResult(
             text=text, start=0, end=len(text), label=label, confidence=probs[best],
             scores=dict(zip(LABELS, probs, strict=True)), attribution=attribution, index=k,

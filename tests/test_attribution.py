@@ -204,3 +204,24 @@ def test_a_beginning_tag_inside_a_name_does_not_split_it():
 ])
 def test_a_common_noun_speaker_keeps_its_article(text, tagged, speaker):
     assert _decoded(text, tagged)["speaker"] == speaker
+
+
+def test_a_speaker_carried_into_later_sentences_is_named_in_full():
+    sentences = ['"We will not move," said Carrie Lam, the chief executive.',
+                 'Lam said the city "will recover."',
+                 '"It has done so before."',
+                 'The council, which met on Monday, said it backed her.',
+                 '"We stand together."']
+    quote = "attributed_quote"
+
+    def at(k: int, name: str) -> dict:
+        a = sentences[k].index(name)
+        return {"speaker": (a, a + len(name), 0.9), "role": None, "cue": None}
+
+    none = dict.fromkeys(("speaker", "role", "cue"))
+    rows = [_row(0, quote, at(0, "Carrie Lam")), _row(1, quote, at(1, "Lam")), _row(2, quote, none),
+            _row(3, quote, at(3, "The council")), _row(4, quote, none)]
+    speakers = [r.attribution.speaker for r in assemble(sentences, rows)]
+    assert speakers[1].text == "Lam" and not speakers[1].from_context  # as written in its own sentence
+    assert speakers[2].text == "Carrie Lam" and speakers[2].from_context  # carried: the full name
+    assert speakers[4].text == "The council" and speakers[4].from_context  # not a one-word name: as it was
