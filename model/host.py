@@ -242,6 +242,9 @@ def assemble(sentences: list[str], rows: list) -> Results:
                 (a, b), (c, d) = found
                 speaker = Field(text[a:b], a, b)
                 fields["cue"] = fields["cue"] or Field(text[c:d], c, d)
+            if speaker is None and fields["cue"] and (found := attr.speaker_by_cue(
+                    text, (fields["cue"].start, fields["cue"].end))):
+                speaker = Field(text[found[0]:found[1]], *found)
             # Inside a quote opened earlier, the speaker is whoever opened it (rule 2).
             if last_speaker and k - last_speaker[2] <= 3 and (in_quote or attr.needs_context(
                     text, speaker.text if speaker else None, fields["cue"] is not None, label)):

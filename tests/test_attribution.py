@@ -1,7 +1,7 @@
 """Attribution decoding: spans from tag probabilities, the "according to" fallback, context speakers."""
 
 import pytest
-from claimsift.model.attribution import according_to, decode_spans
+from claimsift.model.attribution import according_to, decode_spans, speaker_by_cue
 from claimsift.model.host import assemble
 from claimsift.model.labels import LABELS, TAGS
 
@@ -225,3 +225,41 @@ def test_a_speaker_carried_into_later_sentences_is_named_in_full():
     assert speakers[1].text == "Lam" and not speakers[1].from_context  # as written in its own sentence
     assert speakers[2].text == "Carrie Lam" and speakers[2].from_context  # carried: the full name
     assert speakers[4].text == "The council" and speakers[4].from_context  # not a one-word name: as it was
+
+
+@pytest.mark.parametrize("text, cue, speaker", [
+    ('"We thank them," said Bolden to the gathered crowd.', "said", "Bolden"),
+    ('"It is over," said Prime Minister Jo Lee on Monday.', "said", "Prime Minister Jo Lee"),
+    ("The movement claims to pursue land reform.", "claims", "The movement"),
+    ("WHO say iodine deficiency is preventable.", "say", "WHO"),
+    ("Estimates suggest 8,000 migrants are at sea.", "suggest", "Estimates"),
+    # not beside a quotation: the name after the verb is what was said about, not who said it
+    ("The complaint, seen by the Ledger, says Tellwright was senior.", "says", None),
+    ("On Monday they said talks had stalled.", "said", None),  # a pronoun: left to earlier sentences
+    ("This class of submarine is thought to leak.", "is thought to", None),  # not a reporting verb
+    ("MST members allegedly blocked the road.", "allegedly", None),
+])
+def test_speaker_by_cue_takes_the_subject_beside_a_reporting_verb(text, cue, speaker):
+    c = text.index(cue)
+    found = speaker_by_cue(text, (c, c + len(cue)))
+    assert (text[found[0]:found[1]] if found else None) == speaker
+
+
+def test_a_speaker_the_tagger_missed_is_taken_from_beside_its_cue_and_carried():
+    sentences = ['"We thank all the locations," said Bolden to the crowd.', '"It was a hard decision."']
+    said = sentences[0].index("said")
+    none = dict.fromkeys(("speaker", "role", "cue"))
+    rows = [_row(0, "attributed_quote", {**none, "cue": (said, said + 4, 0.9)}), _row(1, "attributed_quote", none)]
+    first, second = (r.attribution.speaker for r in assemble(sentences, rows))
+    assert first.text == "Bolden" and (first.start, first.end) == (said + 5, said + 11) and not first.from_context
+    assert second.text == "Bolden" and second.from_context
+    # without a cue nothing is guessed
+    rows[0] = _row(0, "attributed_quote", none)
+    assert assemble(sentences, rows)[0].attribution.speaker is None
+
+
+def test_a_partitive_speaker_keeps_its_head():
+    text = "One of the children said it was hard."
+    tagged = [("One", "O"), ("of", "B-speaker"), ("the", "I-speaker"), ("children", "I-speaker"),
+              ("said", "B-cue"), ("it", "O"), ("was", "O"), ("hard", "O"), (".", "O")]
+    assert _decoded(text, tagged)["speaker"] == "One of the children"
