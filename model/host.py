@@ -242,6 +242,11 @@ def assemble(sentences: list[str], rows: list) -> Results:
                 (a, b), (c, d) = found
                 speaker = Field(text[a:b], a, b)
                 fields["cue"] = fields["cue"] or Field(text[c:d], c, d)
+            if fields["cue"] is None and speaker is not None and (found := attr.cue_after_speaker(text, speaker.end)):
+                fields["cue"] = Field(text[found[0]:found[1]], *found)
+            if fields["cue"]:
+                c, d = attr.according_cue(text, (fields["cue"].start, fields["cue"].end), speaker is not None)
+                fields["cue"] = Field(text[c:d], c, d)
             if speaker is None and fields["cue"] and (found := attr.speaker_by_cue(
                     text, (fields["cue"].start, fields["cue"].end))):
                 speaker = Field(text[found[0]:found[1]], *found)

@@ -1,7 +1,7 @@
 """Attribution decoding: spans from tag probabilities, the "according to" fallback, context speakers."""
 
 import pytest
-from claimsift.model.attribution import according_to, decode_spans, speaker_by_cue
+from claimsift.model.attribution import according_cue, according_to, cue_after_speaker, decode_spans, speaker_by_cue
 from claimsift.model.host import assemble
 from claimsift.model.labels import LABELS, TAGS
 
@@ -263,3 +263,40 @@ def test_a_partitive_speaker_keeps_its_head():
     tagged = [("One", "O"), ("of", "B-speaker"), ("the", "I-speaker"), ("children", "I-speaker"),
               ("said", "B-cue"), ("it", "O"), ("was", "O"), ("hard", "O"), (".", "O")]
     assert _decoded(text, tagged)["speaker"] == "One of the children"
+
+
+@pytest.mark.parametrize("text, tagged, has_speaker, cue", [
+    ("According to NPR, he won.", "to", True, "According to"),  # cut short
+    ("According to NPR, he won.", "According", True, "According to"),
+    ("He died at home, according to a statement.", "according to a", True, "according to"),  # ran into the source
+    ("According to reports, he won.", "According to reports", False, "According to reports"),  # cue and source
+    ("He won, sources said.", "said", True, "said"),  # no "according to": as tagged
+])
+def test_according_to_is_the_whole_cue(text, tagged, has_speaker, cue):
+    c = text.index(tagged)
+    a, b = according_cue(text, (c, c + len(tagged)), has_speaker)
+    assert text[a:b] == cue
+
+
+@pytest.mark.parametrize("text, speaker, cue", [
+    ("Mitsotakis underlined they keep channels open.", "Mitsotakis", "underlined"),
+    ("Sears CEO Alan Lacy, speaking about the deal, promised savings.", "Sears CEO Alan Lacy", "promised"),
+    ("Most planners recommend keeping 5% in gold.", "Most planners", "recommend"),
+    ("The minister quietly confirmed the cuts.", "The minister", "confirmed"),
+    ("Tesco sold its Polish stores.", "Tesco", None),  # an action, not a report
+    ("Mitsotakis met the IMF and denounced the deal.", "Mitsotakis", None),  # not right after the speaker
+])
+def test_cue_after_speaker_finds_the_reporting_verb_next_to_the_speaker(text, speaker, cue):
+    found = cue_after_speaker(text, text.index(speaker) + len(speaker))
+    assert (text[found[0]:found[1]] if found else None) == cue
+
+
+def test_assemble_adds_the_cue_the_tagger_missed_and_mends_a_cut_one():
+    sentences = ["Mitsotakis underlined they keep channels open.", "He won, according to NPR."]
+    none = dict.fromkeys(("speaker", "role", "cue"))
+    to = sentences[1].index("to NPR")
+    rows = [_row(0, "attributed_quote", {**none, "speaker": (0, 10, 0.9)}),
+            _row(1, "attributed_quote", {**none, "speaker": (to + 3, to + 6, 0.9), "cue": (to, to + 2, 0.9)})]
+    first, second = (r.attribution for r in assemble(sentences, rows))
+    assert first.cue.text == "underlined" and first.cue.start == 11
+    assert second.cue.text == "according to" and second.speaker.text == "NPR"
