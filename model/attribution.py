@@ -25,7 +25,8 @@ for _k, _kind in enumerate(SPAN_KINDS, start=1):
     _KIND_SUM[[TAGS.index(f"B-{_kind}"), TAGS.index(f"I-{_kind}")], _k] = 1.0
 
 
-def decode_spans(text: str, offsets, sentence_mask, probs) -> dict[str, tuple[int, int, float] | None]:
+def decode_spans(text: str, offsets, sentence_mask, probs, min_role_score: float = 0.0
+                 ) -> dict[str, tuple[int, int, float] | None]:
     """Best (start, end, score) per span kind from per-token tag probabilities.
 
     Subword tokens vote per word (their B+I probabilities are averaged), so a word is never cut
@@ -34,7 +35,8 @@ def decode_spans(text: str, offsets, sentence_mask, probs) -> dict[str, tuple[in
     than an inside (I): the tagger marks a B inside names and titles ("at | Oberlin Securities"),
     and splitting there cut more spans short than it separated adjacent ones (exact-match F1 of
     speaker, role and cue on corpus dev, test, hard and Wikinews dev; README, Attribution).
-    ``probs`` is a (tokens, tags) list or array.
+    ``probs`` is a (tokens, tags) list or array. A role whose words' mean probability is under
+    ``min_role_score`` is left out (a model's ``min_role_score``; see ``DetectorConfig``).
     """
     p = np.asarray(probs, dtype=np.float64)
     kinds = p @ _KIND_SUM  # (T, 4): P(O), then P(B) + P(I) of each kind
@@ -77,11 +79,15 @@ def decode_spans(text: str, offsets, sentence_mask, probs) -> dict[str, tuple[in
             s = _with_determiner(text, _with_partitive(text, _with_head_noun(text, _with_title(text, s))))
             e = _to_end_of_name(text, s, e)
         elif kind == "role":
+            s = _role_start(text, s, out["speaker"])
             e = _role_end(text, s, e, out["speaker"])
         if kind != "cue" and _FUNCTION_ONLY.fullmatch(text[s:e]):
             # a lone "for" or "of" is a boundary the tagger misplaced, not a role
             continue
-        out[kind] = (s, e, sum(w[3] for w in best) / len(best)) if e > s else None
+        score = sum(w[3] for w in best) / len(best)
+        if kind == "role" and score < min_role_score:
+            continue
+        out[kind] = (s, e, score) if e > s else None
     return out
 
 
@@ -274,7 +280,8 @@ def _with_title(text: str, s: int) -> int:
     return m.start() if m else s
 
 
-_PARTITIVE_HEAD = re.compile(r"\b(?:one|some|many|several|most|both|none|each|all|two|three|four|five|members?)\s+$", re.I)
+_PARTITIVE_HEAD = re.compile(
+    r"\b(?:one|some|many|several|most|both|none|each|all|two|three|four|five|members?)\s+$", re.I)
 
 
 def _with_partitive(text: str, s: int) -> int:
@@ -359,9 +366,48 @@ def _role_end(text: str, s: int, e: int, speaker: tuple | None) -> int:
     end = _to_end_of_name(text, s, end)
     if text[end:end + 1] == "." and _ABBREVIATION.search(text, s, end):
         end += 1
-    if speaker is not None and e <= speaker[0] < end:
-        return e
+    if speaker is not None and e <= speaker[0]:
+        if speaker[0] < end:  # ran into the speaker's name: a title before it ("Prime | Minister Ardern")
+            return e if text[e:speaker[0]].strip() == "" else len(text[:speaker[0]].rstrip())
+        gap = text[end:speaker[0]]
+        if gap.strip() and _TITLE_GAP.fullmatch(gap) and gap.islower() and not any(
+                w in _FUNCTION_WORDS for w in gap.split()):  # "Environment Canada | spokeswoman | Sujata"
+            return len(text[:speaker[0]].rstrip())
     return end
+
+
+_TITLE_GAP = re.compile(r"\s+[\w'’&-]+(?:\s+[\w'’&-]+)?\s+")
+_CAP_WORD_BEFORE = re.compile(r"(?:^|(?<=\s))([A-Z][\w'’&.-]*)\s+$")
+_APPOSITIVE_ARTICLE = re.compile(r",\s+(?P<article>the|a|an)\s+$", re.I)
+
+
+def _role_start(text: str, s: int, speaker: tuple | None) -> int:
+    """Where a role really starts: the capitalised words of a title the tagger left out before it.
+
+    Before the speaker's name a title has no article ("Sears CEO Alan Lacy"); after it, in
+    apposition, the article is part of the role ("Jeff Rathke, the State Department Spokesperson").
+
+    >>> t = "Sears CEO Alan Lacy promised savings."
+    >>> t[_role_start(t, t.index("CEO"), (10, 19, 0.9)):t.index(" Alan")]
+    'Sears CEO'
+    >>> t = "Jeff Rathke, the State Department Spokesperson, said so."
+    >>> t[_role_start(t, t.index("Spokes"), (0, 11, 0.9)):t.index(", said")]
+    'the State Department Spokesperson'
+    >>> t = "On Tuesday Prime Minister Ardern said so."
+    >>> t[_role_start(t, t.index("Prime"), (26, 32, 0.9)):t.index(" Ardern")]
+    'Prime Minister'
+    """
+    floor = speaker[1] if speaker is not None and speaker[1] <= s else 0
+    if text[s:].split(" ", 1)[0].lower() in _FUNCTION:  # "[Analysts] at the King's Fund": what precedes is the head
+        return s
+    for _ in range(3):
+        m = _CAP_WORD_BEFORE.search(text, floor, s)
+        if not m or _NOT_NAMES.fullmatch(m[1]) or m[1] in ("The", "A", "An"):
+            break
+        s = m.start(1)
+    if speaker is not None and speaker[1] <= s and (m := _APPOSITIVE_ARTICLE.fullmatch(text, speaker[1], s)):
+        s = m.start("article")
+    return s
 
 
 # "Officials familiar with the talks": the tagger sometimes starts the speaker at the modifier and
@@ -384,7 +430,7 @@ def _with_head_noun(text: str, s: int) -> int:
 
 
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:
-    while e > s and text[e - 1] in ",;:.\"“”'‘’(" and not text[s:e].endswith(("Dr.", "Mr.", "Jr.", "Inc.")):
+    while e > s and text[e - 1] in ",;:.\"“”'‘’( \t" and not text[s:e].endswith(("Dr.", "Mr.", "Jr.", "Inc.")):
         e -= 1
     while s < e and text[s] in "\"“”'‘’(,;: ":
         s += 1

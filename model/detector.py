@@ -80,6 +80,9 @@ class DetectorConfig:
     lora_targets: str | list[str] = "all-linear"
     dropout: float = 0.1
     temperature: float = 1.0
+    # Roles the tagger gives a lower mean probability are left out; tuned on corpus dev by
+    # `python -m claimsift.eval.role_threshold` (0 keeps every role).
+    min_role_score: float = 0.0
     labels: tuple[str, ...] = LABELS
     tags: tuple[str, ...] = TAGS
     files: dict[str, str] = field(default_factory=dict)
@@ -96,6 +99,8 @@ class DetectorConfig:
                              f"short (at least {2 * self.window_context + 16}; the shipped window model uses 256)")
         if self.adapter not in ("lora", "full"):
             raise ValueError(f"adapter must be 'lora' or 'full', got {self.adapter!r}")
+        if not 0.0 <= self.min_role_score < 1.0:
+            raise ValueError(f"min_role_score must be in [0, 1), got {self.min_role_score}")
         if self.temperature <= 0:
             raise ValueError(f"temperature must be positive, got {self.temperature}")
 
@@ -372,7 +377,8 @@ class ClaimDetector:
     @property
     def host(self) -> HostSpec:
         """What the host side (tokenizing, packing, decoding; :mod:`claimsift.model.host`) needs."""
-        return HostSpec(self.tokenizer, self.config.context, self.config.max_length, self.config.window_context)
+        return HostSpec(self.tokenizer, self.config.context, self.config.max_length, self.config.window_context,
+                        self.config.min_role_score)
 
     @property
     def window_rows(self) -> int:

@@ -42,6 +42,7 @@ class HostSpec:
     context: str
     max_length: int
     window_context: int
+    min_role_score: float = 0.0
 
     @property
     def window(self) -> bool:
@@ -187,7 +188,7 @@ def decode(spec: HostSpec, enc: dict, batches: list[tuple], normalized: bool) ->
                                                       spec.max_length, spec.window_context), strict=True))
         for i, t in attributed:
             t = t if normalized else _softmax(t)
-            spans = attr.decode_spans(enc["sentences"][i], offsets[i], [1] * len(t), t)
+            spans = attr.decode_spans(enc["sentences"][i], offsets[i], [1] * len(t), t, spec.min_role_score)
             out[i] = (*out[i][:3], spans, out[i][4])
         return out
     for rows, probs, named, tags in batches:
@@ -198,7 +199,8 @@ def decode(spec: HostSpec, enc: dict, batches: list[tuple], normalized: bool) ->
             if LABELS[best[r]] in _ATTRIBUTED:
                 n = len(enc["input_ids"][i])
                 t = tags[r, :n] if normalized else _softmax(tags[r, :n])
-                spans = attr.decode_spans(enc["sentences"][i], enc["offset_mapping"][i], enc["sentence_mask"][i], t)
+                spans = attr.decode_spans(enc["sentences"][i], enc["offset_mapping"][i], enc["sentence_mask"][i], t,
+                                          spec.min_role_score)
             out[i] = (i, best[r], probs[r], spans, named[r])
     return out
 

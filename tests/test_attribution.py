@@ -300,3 +300,45 @@ def test_assemble_adds_the_cue_the_tagger_missed_and_mends_a_cut_one():
     first, second = (r.attribution for r in assemble(sentences, rows))
     assert first.cue.text == "underlined" and first.cue.start == 11
     assert second.cue.text == "according to" and second.speaker.text == "NPR"
+
+
+@pytest.mark.parametrize("text, tagged, role", [
+    # a title before the name: the capitalised words the tagger left out before it, and the rest of it
+    ("Sears CEO Alan Lacy promised savings.",
+     [("Sears", "O"), ("CEO", "B-role"), ("Alan", "B-speaker"), ("Lacy", "I-speaker"), ("promised", "B-cue")],
+     "Sears CEO"),
+    ("Prime Minister Ardern said so.",
+     [("Prime", "B-role"), ("Minister", "O"), ("Ardern", "B-speaker"), ("said", "B-cue")], "Prime Minister"),
+    ("Environment Canada spokeswoman Sujata Raisinghani told CBC.",
+     [("Environment", "B-role"), ("Canada", "O"), ("spokeswoman", "O"), ("Sujata", "B-speaker"),
+      ("Raisinghani", "I-speaker"), ("told", "B-cue")], "Environment Canada spokeswoman"),
+    # after the name, in apposition, the article belongs to the role
+    ("Jeff Rathke, the State Department Spokesperson, said so.",
+     [("Jeff", "B-speaker"), ("Rathke", "I-speaker"), (",", "O"), ("the", "O"), ("State", "O"),
+      ("Department", "O"), ("Spokesperson", "B-role"), (",", "O"), ("said", "B-cue")],
+     "the State Department Spokesperson"),
+    # a role starting on a preposition is an affiliation: the word before it is the speaker
+    ("Analysts at the King's Fund said so.",
+     [("Analysts", "B-speaker"), ("at", "B-role"), ("the", "I-role"), ("King", "I-role"), ("'s", "I-role"),
+      ("Fund", "I-role"), ("said", "B-cue")], "at the King's Fund"),
+    # a capitalised word between role and speaker is the speaker's first name, not more title
+    ("Former Norwich midfielder Craig Bellamy said so.",
+     [("Former", "B-role"), ("Norwich", "I-role"), ("midfielder", "I-role"), ("Craig", "O"),
+      ("Bellamy", "B-speaker"), ("said", "B-cue")], "Former Norwich midfielder"),
+])
+def test_a_role_starts_where_its_title_starts(text, tagged, role):
+    assert _decoded(text, tagged)["role"] == role
+
+
+def test_an_unsure_role_is_left_out_under_the_models_threshold():
+    text = "Ann Lee, a planner at Acme, said so."
+    tagged = [("Ann", "B-speaker"), ("Lee", "I-speaker"), (",", "O"), ("a", "B-role"), ("planner", "I-role"),
+              ("at", "I-role"), ("Acme", "I-role"), (",", "O"), ("said", "B-cue")]
+    offsets, probs = _tagged(text, tagged)
+    for row in probs[3:7]:  # the role's words at 0.55: more role than O, but not sure
+        row[:] = [0.45 if t == "O" else 0.55 if t in ("B-role", "I-role") and row[TAGS.index(t)] else 0.0
+                  for t in TAGS]
+    spans = decode_spans(text, offsets, [1] * len(offsets), probs)
+    assert text[spans["role"][0]:spans["role"][1]] == "a planner at Acme"
+    unsure = decode_spans(text, offsets, [1] * len(offsets), probs, min_role_score=0.6)
+    assert unsure["role"] is None and unsure["speaker"] == spans["speaker"] and unsure["cue"] == spans["cue"]

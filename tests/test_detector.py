@@ -132,3 +132,17 @@ def test_lora_merge_is_cached_and_a_damaged_cache_is_rebuilt(tiny_base, tmp_path
     third = ClaimDetector.from_pretrained(folder, device="cpu").score(DRAFT)
     for a, b, c in zip(first, second, third, strict=True):
         assert all(abs(a.scores[k] - b.scores[k]) < 1e-6 and abs(a.scores[k] - c.scores[k]) < 1e-6 for k in LABELS)
+
+
+def test_min_role_score_is_checked_saved_and_reaches_decoding(tiny_detector, tmp_path):
+    from dataclasses import replace
+
+    from claimsift.model.detector import DetectorConfig
+
+    with pytest.raises(ValueError, match="min_role_score"):
+        DetectorConfig(min_role_score=1.5)
+    tiny_detector.config = replace(tiny_detector.config, min_role_score=0.6)
+    tiny_detector.save_pretrained(tmp_path / "m")
+    assert json.loads((tmp_path / "m" / "claimsift.json").read_text())["min_role_score"] == 0.6
+    reloaded = ClaimDetector.from_pretrained(tmp_path / "m", device="cpu")
+    assert reloaded.config.min_role_score == 0.6 and reloaded.host.min_role_score == 0.6
