@@ -135,7 +135,7 @@ _REPORTING = re.compile(
     r"|argued|insisted|warned|noted|wrote|writes|read|reads|reported|explained|recommend(?:s|ed)?"
     r"|suggest(?:s|ed)?|believe(?:s|d)?|estimated?)$", re.I)
 _CAPITALISED = r"[A-Z][\w'’&-]*(?:\.(?=\s+[A-Z]))?"  # "Bolden", "Dr." before a name, "U.S.-based" no
-_NAME_RUN = rf"{_CAPITALISED}(?:[ \t]+{_CAPITALISED}){{0,3}}"
+_NAME_RUN = rf"{_CAPITALISED}(?:[ \t]+(?:\([a-z.]+\)[ \t]+)?{_CAPITALISED}){{0,3}}"  # "Colonel (retd) Martin Kask"
 _AFTER_QUOTE = re.compile(r"(?:[,!?]?[\"”’]|[\"”’],)\s*$")  # '...," said X', not 'Acme, says X'
 
 _NAME_AFTER = re.compile(rf"[ \t]+(?P<speaker>{_NAME_RUN})(?=$|[\s,.;:!?)])")
@@ -146,6 +146,23 @@ _NOT_NAMES = re.compile(
     r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July"
     r"|August|September|October|November|December|However|But|And|Yet|Still|Also|Then|Later|Earlier|Meanwhile"
     r"|On|In|At|By|After|Before|When|While|It|He|She|They|We|I|This|That|These|Those|There)\b")
+
+
+_GAP_WORDS = re.compile(r"\b(?:[a-z]+ly|has|have|had|also|then|later|further|once)\b")
+
+
+def beside_cue(text: str, speaker: tuple[int, int], cue: tuple[int, int], role: tuple[int, int] | None) -> bool:
+    """Is the speaker next to its cue, with nothing but a role, commas or an adverb between?
+
+    >>> t = "Ann Lee, an analyst, quietly said so."
+    >>> beside_cue(t, (0, 7), (29, 33), (9, 19)), beside_cue(t, (0, 7), (29, 33), None)
+    (True, False)
+    """
+    a, b = (speaker[1], cue[0]) if speaker[1] <= cue[0] else (cue[1], speaker[0])
+    gap = text[a:b]
+    if role is not None and a <= role[0] and role[1] <= b:
+        gap = text[a:role[0]] + text[role[1]:b]
+    return not re.search(r"[^\W\d_]", _GAP_WORDS.sub("", gap))
 
 
 def speaker_by_cue(text: str, cue: tuple[int, int]) -> tuple[int, int] | None:

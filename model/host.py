@@ -223,11 +223,13 @@ def assemble(sentences: list[str], rows: list) -> Results:
     names: list[str] = []  # speakers found in the document's own sentences so far, in order
     quote_open = False
     opener: tuple[int, int] | None = None  # (label index, sentence index) of the open quote's first sentence
+    quote_start = 0  # the sentence where the open quote began
     for k, (text, row) in enumerate(zip(sentences, rows, strict=True)):
         in_quote, quote_open = quote_open, attr.quote_open_after(text, quote_open)
         _, best, probs, spans, named_p = row
         if not in_quote:
             opener = (best, k) if quote_open and LABELS[best] in _ATTRIBUTED else None
+            quote_start = k
         elif opener and k - opener[1] <= 3 and best != opener[0] and LABELS[best] != "no_claim":
             # Rule 2: a quote running over several sentences keeps its first sentence's label
             # (341 of 343 such sentences in the Wikinews annotations). The model, reading a
@@ -249,11 +251,29 @@ def assemble(sentences: list[str], rows: list) -> Results:
             if fields["cue"]:
                 c, d = attr.according_cue(text, (fields["cue"].start, fields["cue"].end), speaker is not None)
                 fields["cue"] = Field(text[c:d], c, d)
+            if (speaker is not None and speaker.start is not None and fields["cue"]
+                    and (cue := (fields["cue"].start, fields["cue"].end))
+                    and not attr.beside_cue(text, (speaker.start, speaker.end), cue, fields["role"] and (
+                        fields["role"].start, fields["role"].end))
+                    and (found := attr.speaker_by_cue(text, cue))
+                    and (found[1] <= speaker.start or speaker.end <= found[0]  # elsewhere, or the whole
+                         or found[0] <= speaker.start and speaker.end <= found[1])):  # of a name cut short
+                # The tagger's surest speaker is away from the verb ('Day said of Hudson', 'in an
+                # interview with The Bark, Day said'): the name right beside the verb said it.
+                speaker = Field(text[found[0]:found[1]], *found)
             if speaker is None and fields["cue"] and (found := attr.speaker_by_cue(
                     text, (fields["cue"].start, fields["cue"].end))):
                 speaker = Field(text[found[0]:found[1]], *found)
+            # A quote of several sentences attributed at its end ('... ruthless. [...]," said Ann
+            # Lee'): the speaker named after the closing mark spoke the whole quote (rule 2), so
+            # its earlier sentences, which took the speaker from before the quote, get this one.
+            closes = (in_quote and not quote_open and speaker is not None and not attr.is_pronoun(speaker.text)
+                      and speaker.start > max(text.rfind('"'), text.rfind("”")))
+            if closes:
+                _credit(results, range(quote_start, k), replace(
+                    speaker, text=attr.fullest_name(speaker.text, names)), named)
             # Inside a quote opened earlier, the speaker is whoever opened it (rule 2).
-            if last_speaker and k - last_speaker[2] <= 3 and (in_quote or attr.needs_context(
+            elif last_speaker and k - last_speaker[2] <= 3 and (in_quote or attr.needs_context(
                     text, speaker.text if speaker else None, fields["cue"] is not None, label)):
                 speaker = replace(last_speaker[0], text=attr.fullest_name(last_speaker[0].text, names),
                                   start=None, end=None, from_context=True)
@@ -295,6 +315,16 @@ def collector_paused():
         yield
     finally:
         gc.enable()
+
+
+def _credit(results: Results, indices: range, speaker: Field, named: bool) -> None:
+    """Give the attributed sentences in ``indices`` whose speaker came from context (or is missing)
+    ``speaker``, as a speaker from context."""
+    carried = replace(speaker, start=None, end=None, from_context=True)
+    for j in indices:
+        a = results[j].attribution
+        if a is not None and (a.speaker is None or a.speaker.from_context):
+            results[j] = replace(results[j], attribution=replace(a, speaker=carried, named=named))
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:

@@ -342,3 +342,43 @@ def test_an_unsure_role_is_left_out_under_the_models_threshold():
     assert text[spans["role"][0]:spans["role"][1]] == "a planner at Acme"
     unsure = decode_spans(text, offsets, [1] * len(offsets), probs, min_role_score=0.6)
     assert unsure["role"] is None and unsure["speaker"] == spans["speaker"] and unsure["cue"] == spans["cue"]
+
+
+def test_a_quote_attributed_at_its_end_is_credited_to_that_speaker_throughout():
+    sentences = ["Vladimir Putin said he mourned him.",
+                 '"For my generation he was a hero.',
+                 "He was ruthless.",
+                 'He is the author of our troubles," said Ann Lee, a director.']
+    putin, lee = sentences[0].index("Vladimir Putin"), sentences[3].index("Ann Lee")
+    none = dict.fromkeys(("speaker", "role", "cue"))
+    rows = [_row(0, "attributed_quote", {**none, "speaker": (putin, putin + 14, 0.9)}),
+            _row(1, "attributed_quote", none), _row(2, "attributed_quote", none),
+            _row(3, "attributed_quote", {**none, "speaker": (lee, lee + 7, 0.9)})]
+    speakers = [r.attribution.speaker for r in assemble(sentences, rows)]
+    assert speakers[0].text == "Vladimir Putin"
+    assert [s.text for s in speakers[1:]] == ["Ann Lee"] * 3
+    assert speakers[1].from_context and speakers[2].from_context and not speakers[3].from_context
+    # a speaker inside the quotation is not its attribution: the quote keeps the earlier speaker
+    sentences[3] = 'He is the author of what Ann Lee called our troubles."'
+    lee = sentences[3].index("Ann Lee")
+    rows[3] = _row(3, "attributed_quote", {**none, "speaker": (lee, lee + 7, 0.9)})
+    speakers = [r.attribution.speaker for r in assemble(sentences, rows)]
+    assert [s.text for s in speakers[1:3]] == ["Vladimir Putin"] * 2
+
+
+@pytest.mark.parametrize("text, tagged_speaker, role, speaker", [
+    ('When interviewed by the BBC, Day said of Hudson, "Nothing was said.', "Hudson", None, "Day"),
+    ('In an interview with magazine The Bark, Day said, "I came back.', "The Bark", None, "Day"),
+    ('"It is only as good as its interceptors," says Colonel (retd) Martin Kask, a fellow.', "Martin Kask", None,
+     "Colonel (retd) Martin Kask"),
+    # beside its verb, past a role: kept
+    ("Ann Lee, an analyst at Acme Corp, said the deal was done.", "Ann Lee", "an analyst at Acme Corp", "Ann Lee"),
+    ("Acme CEO Jo Lee said the deal was done.", "Jo Lee", "Acme CEO", "Jo Lee"),
+])
+def test_the_speaker_is_the_name_beside_the_reporting_verb(text, tagged_speaker, role, speaker):
+    cue = "says" if " says " in text else "said"
+    a, c = text.index(tagged_speaker), text.index(cue)
+    spans = {"speaker": (a, a + len(tagged_speaker), 0.9), "cue": (c, c + len(cue), 0.9),
+             "role": (text.index(role), text.index(role) + len(role), 0.9) if role else None}
+    got = assemble([text], [_row(0, "attributed_quote", spans)])[0].attribution.speaker
+    assert got.text == speaker and text[got.start:got.end] == speaker
