@@ -80,8 +80,8 @@ class DetectorConfig:
     lora_targets: str | list[str] = "all-linear"
     dropout: float = 0.1
     temperature: float = 1.0
-    # Roles the tagger gives a lower mean probability are left out; tuned on corpus dev by
-    # `python -m claimsift.eval.role_threshold` (0 keeps every role).
+    # Roles the tagger gives a lower mean probability are left out; chosen on corpus dev and
+    # Wikinews dev by `python -m claimsift.eval.role_threshold` (0 keeps every role).
     min_role_score: float = 0.0
     labels: tuple[str, ...] = LABELS
     tags: tuple[str, ...] = TAGS

@@ -251,18 +251,15 @@ def assemble(sentences: list[str], rows: list) -> Results:
             if fields["cue"]:
                 c, d = attr.according_cue(text, (fields["cue"].start, fields["cue"].end), speaker is not None)
                 fields["cue"] = Field(text[c:d], c, d)
-            if (speaker is not None and speaker.start is not None and fields["cue"]
-                    and (cue := (fields["cue"].start, fields["cue"].end))
-                    and not attr.beside_cue(text, (speaker.start, speaker.end), cue, fields["role"] and (
-                        fields["role"].start, fields["role"].end))
-                    and (found := attr.speaker_by_cue(text, cue))
-                    and (found[1] <= speaker.start or speaker.end <= found[0]  # elsewhere, or the whole
-                         or found[0] <= speaker.start and speaker.end <= found[1])):  # of a name cut short
-                # The tagger's surest speaker is away from the verb ('Day said of Hudson', 'in an
-                # interview with The Bark, Day said'): the name right beside the verb said it.
-                speaker = Field(text[found[0]:found[1]], *found)
-            if speaker is None and fields["cue"] and (found := attr.speaker_by_cue(
-                    text, (fields["cue"].start, fields["cue"].end))):
+            # The name beside the reporting verb, where the tagger found no speaker, or where its
+            # surest one is away from the verb ('Day said of Hudson', 'in an interview with The
+            # Bark, Day said') and is not part of that name ('Colonel (retd) | Martin Kask').
+            cue = fields["cue"] and (fields["cue"].start, fields["cue"].end)
+            if cue and (found := attr.speaker_by_cue(text, cue)) and (speaker is None or (
+                    not attr.beside_cue(text, (speaker.start, speaker.end), cue,
+                                        fields["role"] and (fields["role"].start, fields["role"].end))
+                    and (found[1] <= speaker.start or speaker.end <= found[0]
+                         or found[0] <= speaker.start and speaker.end <= found[1]))):
                 speaker = Field(text[found[0]:found[1]], *found)
             # A quote of several sentences attributed at its end ('... ruthless. [...]," said Ann
             # Lee'): the speaker named after the closing mark spoke the whole quote (rule 2), so
