@@ -10,6 +10,8 @@ to see whether the choice carries over, not to choose it.
 
 ``python -m claimsift.eval.role_threshold --model default`` prints the table;
 ``--write FOLDER`` also records the chosen value in that model folder's ``claimsift.json``.
+``claimsift train`` chooses it the same way (``choose``) on its own dev records, unless the config
+says ``tune_role_score: false``.
 
 >>> best_threshold({0.0: 0.79, 0.6: 0.82, 0.7: 0.81})
 0.6
@@ -33,6 +35,20 @@ CANDIDATES = (0.0, 0.4, 0.5, 0.6, 0.7)
 def best_threshold(f1_by_threshold: dict[float, float]) -> float:
     """The threshold with the highest F1; ties go to the lowest (it keeps more roles)."""
     return max(sorted(f1_by_threshold), key=lambda t: (f1_by_threshold[t], -t))
+
+
+def role_score(quality: dict) -> float:
+    """The selection score: the mean of role exact and token F1 (a missing F1 counts as 0)."""
+    return ((quality["exact"]["f1"] or 0.0) + (quality["token"]["f1"] or 0.0)) / 2
+
+
+def choose(detector, records: list[dict], candidates=CANDIDATES) -> tuple[float, dict[float, dict]]:
+    """The candidate with the best ``role_score`` on ``records``, and each candidate's role quality.
+
+    Records without gold roles give every candidate 0, so the lowest (keep every role) is chosen.
+    """
+    results = {t: by["dev"] for t, by in sweep(detector, {"dev": records}, candidates).items()}
+    return best_threshold({t: role_score(q) for t, q in results.items()}), results
 
 
 def sweep(detector, splits: dict[str, list[dict]], candidates=CANDIDATES) -> dict[float, dict[str, dict]]:
@@ -89,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         splits[args.select] = [r for name in chosen_from for r in splits[name]]
     results = sweep(ClaimDetector.from_pretrained(args.model), splits)
     pooled = {t: by[args.select] for t, by in results.items()}
-    chosen = best_threshold({t: ((q["exact"]["f1"] or 0.0) + (q["token"]["f1"] or 0.0)) / 2 for t, q in pooled.items()})
+    chosen = best_threshold({t: role_score(q) for t, q in pooled.items()})
     print(f"Role exact / token F1 of `{args.model}` by min_role_score; chosen on {args.select}: {chosen:g}\n")
     print(table(results, chosen))
     if args.write is not None:

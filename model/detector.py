@@ -348,7 +348,10 @@ class ClaimDetector:
 
         if not isinstance(self.net, ClaimNet):
             raise TypeError("save_pretrained needs the torch weights: load the model with runtime='torch'")
-        if any(p.dtype != torch.float32 for p in self.net.parameters() if p.is_floating_point()):
+        # A model loaded in bf16 has its whole encoder cast; saving it would write the cast weights.
+        # LoRA matrices alone may be narrower: `claimsift lowrank` stores its extracted adapter in fp16.
+        if any(p.dtype != torch.float32 for n, p in self.net.named_parameters()
+               if p.is_floating_point() and ".lora_" not in n):
             raise TypeError("save_pretrained needs fp32 weights: load the model with precision='fp32'")
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)

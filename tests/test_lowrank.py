@@ -72,3 +72,31 @@ def test_recalibration_refits_the_temperature_on_annotated_records(tiny_base):
     t = cal["temperature"] / cal["temperature_before"]
     manual = np.exp(np.log(before) / t)
     assert np.allclose(manual / manual.sum(1, keepdims=True), after, atol=1e-5)
+
+
+def test_run_chooses_min_role_score_on_dev_unless_told_not_to(tiny_base, tmp_path, monkeypatch):
+    from claimsift.data.corpus import load_records
+    from claimsift.data.samples import write_jsonl
+    from claimsift.eval import role_threshold
+    from claimsift.training.lowrank import build_parser, run
+
+    dev = load_records("dev")
+    docs = sorted({r["doc"] for r in dev})[:3]
+    write_jsonl([r for r in dev if r["doc"] in docs], tmp_path / "corpus.jsonl")
+    full = _fine_tuned(tiny_base, rank=2)
+    full.save_pretrained(tmp_path / "full")
+    seen = []
+
+    def choose(det, records):  # what the extracted model is scored on, and a value that shows where it went
+        seen.append({r["doc"] for r in records})
+        return 0.7, {0.0: {"exact": {"f1": 0.2}, "token": {"f1": 0.4}}, 0.7: {"exact": {"f1": 0.5}, "token": {"f1": 0.6}}}
+
+    monkeypatch.setattr(role_threshold, "choose", choose)
+    common = ["--model", str(tmp_path / "full"), "--rank", "2", "--corpus", str(tmp_path / "corpus.jsonl"),
+              "--wikinews", str(tmp_path / "absent.jsonl"), "--no-calibrate"]
+    tuned = run(build_parser().parse_args([*common, "--out", str(tmp_path / "tuned")]))
+    assert seen == [set(docs)]
+    assert ClaimDetector.from_pretrained(tuned, runtime="torch").config.min_role_score == 0.7
+    assert "Roles scored under 0.7 are left out" in (tuned / "README.md").read_text()
+    kept = run(build_parser().parse_args([*common, "--out", str(tmp_path / "kept"), "--no-tune-role-score"]))
+    assert ClaimDetector.from_pretrained(kept, runtime="torch").config.min_role_score == 0.0 and len(seen) == 1

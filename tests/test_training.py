@@ -31,9 +31,19 @@ def _corpus(path):
     write_jsonl(recs, path)
 
 
-def test_overfit_a_tiny_model_then_save_and_reload(tiny_base, tmp_path):
+def test_overfit_a_tiny_model_then_save_and_reload(tiny_base, tmp_path, monkeypatch):
+    from claimsift.eval import role_threshold
     from claimsift.training.train import train
 
+    seen = []
+
+    def choose(det, records):  # the real choice, on the dev records; 0.5 returned so the saved value shows it
+        seen.append({r["split"] for r in records})
+        role_threshold.choose_real(det, records)
+        return 0.5, {0.0: {"exact": {"f1": 0.1}, "token": {"f1": 0.3}}, 0.5: {"exact": {"f1": 0.2}, "token": {"f1": 0.4}}}
+
+    monkeypatch.setattr(role_threshold, "choose_real", role_threshold.choose, raising=False)
+    monkeypatch.setattr(role_threshold, "choose", choose)
     _corpus(tmp_path / "corpus.jsonl")
     cfg = TrainConfig(base=str(tiny_base), adapter="full", corpus=str(tmp_path / "corpus.jsonl"), wikinews=None,
                       epochs=40, lr=3e-3, batch_size=8, warmup_ratio=0.0, early_stopping_patience=100,
@@ -51,6 +61,10 @@ def test_overfit_a_tiny_model_then_save_and_reload(tiny_base, tmp_path):
         assert a.label == b.label and abs(a.confidence - b.confidence) < 1e-6
     card = (tmp_path / "model" / "README.md").read_text()
     assert "sha256" in card and "Wikinews" in card and metrics["calibration"]["temperature"] > 0
+    # min_role_score is chosen on the dev records after training and saved with the model
+    assert seen == [{"dev"}] and metrics["role_threshold"]["chosen"] == 0.5
+    assert ClaimDetector.from_pretrained(tmp_path / "model", device="cpu").config.min_role_score == 0.5
+    assert "roles scored under 0.5 left out" in card and "0.5: 0.300" in card
 
 
 def test_head_lr_trains_the_heads_at_their_own_rate(tiny_base, tmp_path):
@@ -230,8 +244,9 @@ def test_window_layout_trains_and_scores_every_member(tiny_base, tmp_path):
     cfg = TrainConfig(base=str(tiny_base), adapter="full", corpus=str(tmp_path / "corpus.jsonl"), wikinews=None,
                       epochs=60, lr=3e-3, batch_size=2, warmup_ratio=0.0, early_stopping_patience=100,
                       output_dir=str(tmp_path / "runs"), model_dir=str(tmp_path / "model"), context="window",
-                      max_length=80, window_context=5)
+                      max_length=80, window_context=5, tune_role_score=False)
     det, metrics = train(cfg, eval_splits={"dev": [r for r in recs if r["split"] == "dev"]})
+    assert "role_threshold" not in metrics and det.config.min_role_score == 0.0  # not tuned when told not to
     assert metrics["eval"]["dev"]["accuracy"] >= 7 / 8
     assert metrics["train_sentences"] == metrics["dev_sentences"] == len(SENTENCES)  # sentences, not rows
     saved = ClaimDetector.from_pretrained(tmp_path / "model", device="cpu").config

@@ -17,6 +17,7 @@ from the command line.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,6 +80,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--no-calibrate", action="store_true", help="keep the source model's temperature")
     p.add_argument("--refit-tags", action="store_true",
                    help="refit the attribution-tag head on the extracted encoder's token states (train splits)")
+    p.add_argument("--no-tune-role-score", action="store_true",
+                   help="keep every decoded role (min_role_score 0) instead of choosing the threshold on dev")
     return p
 
 
@@ -89,8 +92,6 @@ def recalibrate(det: ClaimDetector, records: list[dict]) -> dict:
     fits exactly. ``det`` reports probabilities already divided by its temperature ``T``; their logs
     are those logits up to a per-row constant, so scaling them by ``1/t`` is temperature ``T * t``.
     """
-    from dataclasses import replace
-
     import numpy as np
     from claimsift.model.labels import LABELS
     from claimsift.training.train import expected_calibration_error, fit_temperature
@@ -127,19 +128,28 @@ def run(args) -> Path:
                 f"{fit['tokens']} training tokens (logistic regression; token accuracy "
                 f"{fit['accuracy_before']:.3f} before, {fit['accuracy_after']:.3f} after). ")
     calibration = "Calibration: the source model's temperature, unchanged."
+    dev = load_records("dev", args.corpus)
+    if Path(args.wikinews).exists():
+        dev += [r for r in load_wikinews(args.wikinews) if r["split"] == "wikinews_dev"]
     if not args.no_calibrate:
-        dev = load_records("dev", args.corpus)
-        if Path(args.wikinews).exists():
-            dev += [r for r in load_wikinews(args.wikinews) if r["split"] == "wikinews_dev"]
         cal = recalibrate(det, [r for r in dev if r.get("label")])
         calibration = (f"Calibration: temperature refitted on {cal['n']} dev sentences, "
                        f"{cal['temperature_before']:.3f} -> {cal['temperature']:.3f}; the extracted model's dev "
                        f"ECE {cal['ece_before']:.3f} before, {cal['ece_after']:.3f} after.")
+    roles = "Roles: every decoded role kept (min_role_score 0). "
+    if not args.no_tune_role_score:
+        # the tag head is the source's or a refitted one, and this encoder is an approximation: choose again
+        from claimsift.eval.role_threshold import choose, role_score
+
+        chosen, by = choose(det, dev)
+        det.config = replace(det.config, min_role_score=chosen)
+        roles = (f"Roles scored under {chosen:g} are left out, chosen on dev role F1 (mean of exact and token) "
+                 "by threshold: " + ", ".join(f"{t:g}: {role_score(q):.3f}" for t, q in by.items()) + ". ")
     source = Path(args.model) / "README.md"
     card = (
         f"# claimsift model: rank-{args.rank} LoRA extracted from a full fine-tune\n\n"
         f"The adapter is the truncated SVD (rank {args.rank}) of each linear layer's change in the fully "
-        f"fine-tuned model `{args.model}` (`claimsift lowrank`); the heads are copied. {tags}{calibration} "
+        f"fine-tuned model `{args.model}` (`claimsift lowrank`); the heads are copied. {tags}{calibration} {roles}"
         "Its data, config and training time are those of the source model, whose card follows; the figures "
         "there are the source model's. The extracted model's own are in `eval/results/comparison.md` "
         "(`python -m claimsift.eval.make_results`).\n\n"

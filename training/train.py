@@ -187,7 +187,7 @@ def evaluate_splits(det: ClaimDetector, splits: dict[str, list[dict]]) -> dict[s
 
 
 def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None) -> tuple[ClaimDetector, dict]:
-    """Train, select the best checkpoint on dev, calibrate, save; returns the detector and metrics."""
+    """Train, select the best checkpoint on dev, calibrate, choose min_role_score, save; returns the detector and metrics."""
     from claimsift.training.card import model_card
     from transformers import EarlyStoppingCallback, TrainingArguments, set_seed
 
@@ -262,6 +262,12 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
         # one process evaluates and writes the model, so the files are never written twice.
         _end_distributed()
         return det, metrics
+    if cfg.tune_role_score:
+        from claimsift.eval.role_threshold import choose, role_score
+
+        chosen, by = choose(det, [r for recs, _, _ in data["dev"] for r in recs])
+        det.config = replace(det.config, min_role_score=chosen)
+        metrics["role_threshold"] = {"chosen": chosen, "dev_role_score": {str(t): role_score(q) for t, q in by.items()}}
     metrics["train_seconds"] = round(time.time() - started, 1)
     metrics["hardware"] = {
         "device": str(det.device), "precision": precision_name(det.dtype),
