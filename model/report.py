@@ -73,7 +73,8 @@ def render_html(documents: Iterable[tuple[str, str, list[SentenceResult]]], titl
             side.append(f"<h2>{html.escape(doc_id)}</h2>")
             for r in items:
                 a = r.attribution
-                who = html.escape(a.speaker.text) if a.speaker else "<i>no source given</i>"
+                who = (html.escape(a.speaker.text) if a.speaker
+                       else "<i>source named, not marked</i>" if a.named else "<i>no source given</i>")
                 role = f"<br>{html.escape(a.role.text)}" if a.role else ""
                 kind = "named" if a.named else "anonymous"
                 side.append(

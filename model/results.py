@@ -36,7 +36,7 @@ class Attribution:
     speaker: Field | None
     role: Field | None
     cue: Field | None
-    named: bool
+    named: bool  # the text names the source; can be true with no speaker span (the tagger missed it)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -76,6 +76,8 @@ def verify_note(label: str, attribution: Attribution | None) -> str | None:
         if who and attribution and attribution.named:
             held = f" and is {role}" if role else ""
             return f"Confirm that {who} exists{held}, and said this."
+        if attribution and attribution.named:
+            return "Find the source this sentence names, confirm it exists, and said this."
         return f"Unnamed or vague source ({who or 'none given'}): identify and confirm it, or cut the claim."
     if label == Label.REPORTED_FACT:
         return "Check the claim against the record."

@@ -382,3 +382,19 @@ def test_the_speaker_is_the_name_beside_the_reporting_verb(text, tagged_speaker,
              "role": (text.index(role), text.index(role) + len(role), 0.9) if role else None}
     got = assemble([text], [_row(0, "attributed_quote", spans)])[0].attribution.speaker
     assert got.text == speaker and text[got.start:got.end] == speaker
+
+
+def test_named_is_the_heads_call_even_where_no_speaker_was_found():
+    from claimsift.model.results import verify_note
+
+    sentences = ["On Thursday, retailers Tesco and Salling Group announced a sale.",
+                 "Sources close to the talks expect a deal soon."]
+    none = dict.fromkeys(("speaker", "role", "cue"))
+    quote, expert = _row(0, "attributed_quote", none), _row(1, "unverifiable_expert_claim", none)
+    named, anonymous = assemble(sentences, [quote, expert[:4] + (0.1,)])
+    assert named.attribution.speaker is None and named.attribution.named  # the head: 0.9
+    assert anonymous.attribution.speaker is None and not anonymous.attribution.named
+    # an expert claim whose named source was not marked is not sent after an unnamed source
+    both = assemble(sentences[1:], [(0, *expert[1:])])[0]
+    assert both.attribution.named and "Unnamed" not in both.verify and "names" in both.verify
+    assert verify_note(anonymous.label, anonymous.attribution).startswith("Unnamed or vague source (none given)")
