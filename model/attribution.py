@@ -78,6 +78,7 @@ def decode_spans(text: str, offsets, sentence_mask, probs, min_role_score: float
         if kind == "speaker":
             s = _with_determiner(text, _with_partitive(text, _with_head_noun(text, _with_title(text, s))))
             e = _to_end_of_name(text, s, e)
+            s, e = _without_office(text, s, e), _without_possessive(text, s, e)
         elif kind == "role":
             s = _role_start(text, s, out["speaker"])
             e = _role_end(text, s, e, out["speaker"])
@@ -335,6 +336,55 @@ def _with_determiner(text: str, s: int) -> int:
         return s
     m = _DETERMINER_BEFORE.search(text, max(0, s - 8), s)
     return m.start() if m else s
+
+
+# Offices written before a name are the role, not the speaker ("Prime Minister | Ardern", "Chinese
+# Vice Foreign Minister | Wu Daiwei"), as the annotations have them; honorifics stay (_with_title).
+# Not "General" ("General Motors"), nor "Judge" or "Senator", which the annotations keep as often.
+_OFFICES = {"Minister", "President", "Secretary", "Chancellor", "Commissioner", "Governor", "Administrator",
+            "Director", "Chairman", "Chairwoman", "Chair", "Chief", "Ambassador", "Captain", "Scientist",
+            "Spokesperson", "Spokesman", "Spokeswoman", "Premier", "Treasurer", "Coach", "CEO", "Leader",
+            "Mayor", "Constable", "Superintendent", "Sheriff", "Inspector", "Officer", "Manager"}
+_CAP = re.compile(r"[A-Z][\w'’.&-]*")
+
+
+def _without_office(text: str, s: int, e: int) -> int:
+    """Where a speaker starting with an office before a name really starts: at the name.
+
+    >>> t = "Chinese Vice Foreign Minister Wu Daiwei met the ambassador."
+    >>> t[_without_office(t, 0, t.index(" met")):t.index(" met")]
+    'Wu Daiwei'
+    >>> t = "The Health Minister said so."
+    >>> _without_office(t, 0, t.index(" said"))
+    0
+    """
+    words = list(re.finditer(r"\S+", text[s:e]))
+    cut = None
+    for k, w in enumerate(words[:-1]):
+        if not _CAP.fullmatch(w[0]):
+            return s  # a lowercase word or punctuation before the name: not a plain title run
+        if w[0] in _OFFICES:
+            cut = k + 1
+    if cut is None or not all(_CAP.fullmatch(w[0]) and w[0] not in _OFFICES for w in words[cut:]):
+        return s
+    return s + words[cut].start()
+
+
+_POSSESSIVE_DOCUMENT = re.compile(
+    r"['’]s(?:\s+(?:statement|projections?|press release|release|announcement|tweet|website|report|figures|post|letter))?$")
+
+
+def _without_possessive(text: str, s: int, e: int) -> int:
+    """Where a speaker written as the owner of a document ends: "CNN's projections" is CNN's claim.
+
+    >>> t = "Cornyn's statement added that Houston lost."
+    >>> t[:_without_possessive(t, 0, t.index(" statement"))]
+    'Cornyn'
+    >>> t[:_without_possessive(t, 0, t.index(" added"))]
+    'Cornyn'
+    """
+    m = _POSSESSIVE_DOCUMENT.search(text, s, e)
+    return m.start() if m and m.start() > s and text[s:s + 1].isupper() else e
 
 
 _NAME_WORD_AFTER = re.compile(r"[ \t]+[A-Z][\w'’-]*")

@@ -398,3 +398,27 @@ def test_named_is_the_heads_call_even_where_no_speaker_was_found():
     both = assemble(sentences[1:], [(0, *expert[1:])])[0]
     assert both.attribution.named and "Unnamed" not in both.verify and "names" in both.verify
     assert verify_note(anonymous.label, anonymous.attribution).startswith("Unnamed or vague source (none given)")
+
+
+
+@pytest.mark.parametrize("text, tagged, speaker, role", [
+    # an office before the name is the role; the speaker is the name (the annotations' convention)
+    ("Prime Minister Ardern said the laws would change.",
+     [("Prime", "B-role"), ("Minister", "B-speaker"), ("Ardern", "I-speaker"), ("said", "B-cue")], "Ardern",
+     "Prime Minister"),
+    ("Scientist Rebecca Falconer said the glue held.",
+     [("Scientist", "B-speaker"), ("Rebecca", "I-speaker"), ("Falconer", "I-speaker"), ("said", "B-cue")],
+     "Rebecca Falconer", None),
+    # an honorific stays, and a company named like an office is left whole
+    ("Dr. Anya Petrova said so.",
+     [("Dr.", "B-speaker"), ("Anya", "I-speaker"), ("Petrova", "I-speaker"), ("said", "B-cue")], "Dr. Anya Petrova", None),
+    ("General Motors said so.", [("General", "B-speaker"), ("Motors", "I-speaker"), ("said", "B-cue")],
+     "General Motors", None),
+    # the owner of a statement is its speaker
+    ("Cornyn's statement added that Houston lost.", [("Cornyn's", "B-speaker"), ("added", "B-cue")], "Cornyn", None),
+    ("Prices rose, according to CNN's projections.",
+     [("according", "B-cue"), ("to", "I-cue"), ("CNN's", "B-speaker"), ("projections", "I-speaker")], "CNN", None),
+])
+def test_speaker_spans_leave_out_offices_and_possessives(text, tagged, speaker, role):
+    decoded = _decoded(text, tagged)
+    assert (decoded["speaker"], decoded["role"]) == (speaker, role)
