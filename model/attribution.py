@@ -76,7 +76,8 @@ def decode_spans(text: str, offsets, sentence_mask, probs, min_role_score: float
         best = max(runs, key=lambda r: sum(w[3] for w in r) / len(r))
         s, e = _trim(text, best[0][0], best[-1][1])
         if kind == "speaker":
-            s = _with_determiner(text, _with_partitive(text, _with_head_noun(text, _with_title(text, s))))
+            s = _with_partitive(text, _with_head_noun(text, _with_title(text, s)))
+            s = _with_determiner(text, _without_preposition(text, s, e))
             e = _to_end_of_name(text, s, e)
             s, e = _without_office(text, s, e), _without_possessive(text, s, e)
         elif kind == "role":
@@ -313,6 +314,35 @@ def _with_partitive(text: str, s: int) -> int:
         return s
     m = _PARTITIVE_HEAD.search(text, max(0, s - 12), s)
     return m.start() if m else s
+
+
+_PREPOSITION = re.compile(r"(?:of|from|in|at|for|by|on|with|to)\s+", re.I)
+_NAME_WORDS_BEFORE = re.compile(r"(?:[A-Z][\w'’&.-]*\s+)+$")
+_ARTICLE = re.compile(r"(?:the|a|an)\s+(?=[A-Z])", re.I)
+
+
+def _without_preposition(text: str, s: int, e: int) -> int:
+    """A speaker the tagger started at a preposition: inside a name it takes the name's first words
+    ("Notes | from Poland"), after "according" it starts after "to", else after it (and an article).
+
+    >>> t = "According to Notes from Poland (NFP), stores adapted."
+    >>> t[_without_preposition(t, t.index("from"), t.index(",")):t.index(",")]
+    'Notes from Poland (NFP)'
+    >>> t = "According to wildlife officials, it fled."
+    >>> t[_without_preposition(t, t.index("to"), t.index(",")):t.index(",")]
+    'wildlife officials'
+    >>> t = "The results of the National Iodine Study showed a fall."
+    >>> t[_without_preposition(t, t.index("of"), t.index(" showed")):t.index(" showed")]
+    'National Iodine Study'
+    """
+    m = _PREPOSITION.match(text, s, e)
+    if not m or m.end() >= e:
+        return s
+    before = _NAME_WORDS_BEFORE.search(text, max(0, s - 60), s)
+    if before and not text[s:m.end()].lower().startswith("to") and not _NOT_NAMES.fullmatch(before[0].split()[0]):
+        return before.start()
+    a = _ARTICLE.match(text, m.end(), e)
+    return a.end() if a else m.end()
 
 
 _DETERMINER_BEFORE = re.compile(r"\b(?:the|a|an|his|her|their|its|our)\s+$", re.I)

@@ -418,7 +418,14 @@ def test_named_is_the_heads_call_even_where_no_speaker_was_found():
     ("Cornyn's statement added that Houston lost.", [("Cornyn's", "B-speaker"), ("added", "B-cue")], "Cornyn", None),
     ("Prices rose, according to CNN's projections.",
      [("according", "B-cue"), ("to", "I-cue"), ("CNN's", "B-speaker"), ("projections", "I-speaker")], "CNN", None),
+    # a speaker started at a preposition: after "according to", or inside a name
+    ("According to wildlife officials, it fled.",
+     [("According", "B-cue"), ("to", "B-speaker"), ("wildlife", "I-speaker"), ("officials", "I-speaker")],
+     "wildlife officials", None),
+    ("According to Notes from Poland (NFP), stores adapted.",
+     [("According", "B-cue"), ("to", "I-cue"), ("from", "B-speaker"), ("Poland", "I-speaker"), ("(NFP)", "I-speaker")],
+     "Notes from Poland (NFP)", None),
 ])
-def test_speaker_spans_leave_out_offices_and_possessives(text, tagged, speaker, role):
+def test_speaker_spans_leave_out_offices_possessives_and_prepositions(text, tagged, speaker, role):
     decoded = _decoded(text, tagged)
     assert (decoded["speaker"], decoded["role"]) == (speaker, role)
