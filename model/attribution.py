@@ -401,7 +401,8 @@ def _without_office(text: str, s: int, e: int) -> int:
 
 
 _POSSESSIVE_DOCUMENT = re.compile(
-    r"['’]s(?:\s+(?:statement|projections?|press release|release|announcement|tweet|website|report|figures|post|letter))?$")
+    r"['’]s(?:\s+(?:statement|projections?|press release|release|announcement|tweet|website|report|figures"
+    r"|post|letter))?$")
 
 
 def _without_possessive(text: str, s: int, e: int) -> int:

@@ -411,7 +411,8 @@ def test_named_is_the_heads_call_even_where_no_speaker_was_found():
      "Rebecca Falconer", None),
     # an honorific stays, and a company named like an office is left whole
     ("Dr. Anya Petrova said so.",
-     [("Dr.", "B-speaker"), ("Anya", "I-speaker"), ("Petrova", "I-speaker"), ("said", "B-cue")], "Dr. Anya Petrova", None),
+     [("Dr.", "B-speaker"), ("Anya", "I-speaker"), ("Petrova", "I-speaker"), ("said", "B-cue")],
+     "Dr. Anya Petrova", None),
     ("General Motors said so.", [("General", "B-speaker"), ("Motors", "I-speaker"), ("said", "B-cue")],
      "General Motors", None),
     # the owner of a statement is its speaker

@@ -89,7 +89,8 @@ def test_run_chooses_min_role_score_on_dev_unless_told_not_to(tiny_base, tmp_pat
 
     def choose(det, records):  # what the extracted model is scored on, and a value that shows where it went
         seen.append({r["doc"] for r in records})
-        return 0.7, {0.0: {"exact": {"f1": 0.2}, "token": {"f1": 0.4}}, 0.7: {"exact": {"f1": 0.5}, "token": {"f1": 0.6}}}
+        return 0.7, {0.0: {"exact": {"f1": 0.2}, "token": {"f1": 0.4}},
+                     0.7: {"exact": {"f1": 0.5}, "token": {"f1": 0.6}}}
 
     monkeypatch.setattr(role_threshold, "choose", choose)
     common = ["--model", str(tmp_path / "full"), "--rank", "2", "--corpus", str(tmp_path / "corpus.jsonl"),

@@ -35,14 +35,14 @@ def test_overfit_a_tiny_model_then_save_and_reload(tiny_base, tmp_path, monkeypa
     from claimsift.eval import role_threshold
     from claimsift.training.train import train
 
-    seen = []
+    seen, real = [], role_threshold.choose
 
     def choose(det, records):  # the real choice, on the dev records; 0.5 returned so the saved value shows it
         seen.append({r["split"] for r in records})
-        role_threshold.choose_real(det, records)
-        return 0.5, {0.0: {"exact": {"f1": 0.1}, "token": {"f1": 0.3}}, 0.5: {"exact": {"f1": 0.2}, "token": {"f1": 0.4}}}
+        real(det, records)
+        return 0.5, {0.0: {"exact": {"f1": 0.1}, "token": {"f1": 0.3}},
+                     0.5: {"exact": {"f1": 0.2}, "token": {"f1": 0.4}}}
 
-    monkeypatch.setattr(role_threshold, "choose_real", role_threshold.choose, raising=False)
     monkeypatch.setattr(role_threshold, "choose", choose)
     _corpus(tmp_path / "corpus.jsonl")
     cfg = TrainConfig(base=str(tiny_base), adapter="full", corpus=str(tmp_path / "corpus.jsonl"), wikinews=None,

@@ -187,7 +187,10 @@ def evaluate_splits(det: ClaimDetector, splits: dict[str, list[dict]]) -> dict[s
 
 
 def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None) -> tuple[ClaimDetector, dict]:
-    """Train, select the best checkpoint on dev, calibrate, choose min_role_score, save; returns the detector and metrics."""
+    """Train, select the best checkpoint on dev, calibrate, choose ``min_role_score``, save.
+
+    Returns the detector and its metrics.
+    """
     from claimsift.training.card import model_card
     from transformers import EarlyStoppingCallback, TrainingArguments, set_seed
 
