@@ -51,6 +51,21 @@ def choose(detector, records: list[dict], candidates=CANDIDATES) -> tuple[float,
     return best_threshold({t: role_score(q) for t, q in results.items()}), results
 
 
+def tune(detector, records: list[dict]) -> dict:
+    """Set ``detector``'s ``min_role_score`` to the ``choose``-n value on ``records``; returns the choice
+    (``chosen``, and ``dev_role_score`` by threshold) for metrics and model cards."""
+    chosen, by = choose(detector, records)
+    detector.config = replace(detector.config, min_role_score=chosen)
+    return {"chosen": chosen, "dev_role_score": {f"{t:g}": role_score(q) for t, q in by.items()}}
+
+
+def describe(choice: dict) -> str:
+    """One line for a model card: the chosen threshold and the dev score at each candidate."""
+    scores = ", ".join(f"{t}: {v:.3f}" for t, v in choice["dev_role_score"].items())
+    return (f"roles scored under {choice['chosen']:g} are left out, chosen on dev role F1 (mean of exact and "
+            f"token) by threshold: {scores}")
+
+
 def sweep(detector, splits: dict[str, list[dict]], candidates=CANDIDATES) -> dict[float, dict[str, dict]]:
     """Role quality (``attribution_quality(...)["role"]``) per threshold and split.
 

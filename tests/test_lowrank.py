@@ -98,6 +98,6 @@ def test_run_chooses_min_role_score_on_dev_unless_told_not_to(tiny_base, tmp_pat
     tuned = run(build_parser().parse_args([*common, "--out", str(tmp_path / "tuned")]))
     assert seen == [set(docs)]
     assert ClaimDetector.from_pretrained(tuned, runtime="torch").config.min_role_score == 0.7
-    assert "Roles scored under 0.7 are left out" in (tuned / "README.md").read_text()
+    assert "roles scored under 0.7 are left out" in (tuned / "README.md").read_text()
     kept = run(build_parser().parse_args([*common, "--out", str(tmp_path / "kept"), "--no-tune-role-score"]))
     assert ClaimDetector.from_pretrained(kept, runtime="torch").config.min_role_score == 0.0 and len(seen) == 1

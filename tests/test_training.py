@@ -64,7 +64,7 @@ def test_overfit_a_tiny_model_then_save_and_reload(tiny_base, tmp_path, monkeypa
     # min_role_score is chosen on the dev records after training and saved with the model
     assert seen == [{"dev"}] and metrics["role_threshold"]["chosen"] == 0.5
     assert ClaimDetector.from_pretrained(tmp_path / "model", device="cpu").config.min_role_score == 0.5
-    assert "roles scored under 0.5 left out" in card and "0.5: 0.300" in card
+    assert "roles scored under 0.5 are left out" in card and "0.5: 0.300" in card
 
 
 def test_head_lr_trains_the_heads_at_their_own_rate(tiny_base, tmp_path):

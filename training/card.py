@@ -68,11 +68,10 @@ def model_card(cfg, det, metrics: dict) -> str:
     edges = (f", {det.config.window_context} tokens of each neighbour at a row's edges"
              if det.config.context == "window" else "")
     hw = metrics.get("hardware", {})
+    from claimsift.eval.role_threshold import describe
+
     roles = metrics.get("role_threshold")
-    role_line = (f"roles scored under {roles['chosen']:g} left out, chosen on dev role F1 "
-                 f"(mean of exact and token) by threshold: "
-                 + ", ".join(f"{t}: {v:.3f}" for t, v in roles["dev_role_score"].items())
-                 if roles else f"min_role_score {det.config.min_role_score:g} (not tuned)")
+    role_line = describe(roles) if roles else f"min_role_score {det.config.min_role_score:g} (not tuned)"
     return f"""# claimsift model card
 
 Generated {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by `claimsift train`, claimsift {__version__}.

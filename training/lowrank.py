@@ -139,12 +139,9 @@ def run(args) -> Path:
     roles = "Roles: every decoded role kept (min_role_score 0). "
     if not args.no_tune_role_score:
         # the tag head is the source's or a refitted one, and this encoder is an approximation: choose again
-        from claimsift.eval.role_threshold import choose, role_score
+        from claimsift.eval.role_threshold import describe, tune
 
-        chosen, by = choose(det, dev)
-        det.config = replace(det.config, min_role_score=chosen)
-        roles = (f"Roles scored under {chosen:g} are left out, chosen on dev role F1 (mean of exact and token) "
-                 "by threshold: " + ", ".join(f"{t:g}: {role_score(q):.3f}" for t, q in by.items()) + ". ")
+        roles = f"Roles: {describe(tune(det, dev))}. "
     source = Path(args.model) / "README.md"
     card = (
         f"# claimsift model: rank-{args.rank} LoRA extracted from a full fine-tune\n\n"

@@ -266,11 +266,9 @@ def train(cfg: TrainConfig, *, eval_splits: dict[str, list[dict]] | None = None)
         _end_distributed()
         return det, metrics
     if cfg.tune_role_score:
-        from claimsift.eval.role_threshold import choose, role_score
+        from claimsift.eval.role_threshold import tune
 
-        chosen, by = choose(det, [r for recs, _, _ in data["dev"] for r in recs])
-        det.config = replace(det.config, min_role_score=chosen)
-        metrics["role_threshold"] = {"chosen": chosen, "dev_role_score": {str(t): role_score(q) for t, q in by.items()}}
+        metrics["role_threshold"] = tune(det, [r for recs, _, _ in data["dev"] for r in recs])
     metrics["train_seconds"] = round(time.time() - started, 1)
     metrics["hardware"] = {
         "device": str(det.device), "precision": precision_name(det.dtype),
