@@ -10,8 +10,8 @@ to see whether the choice carries over, not to choose it.
 
 ``python -m claimsift.eval.role_threshold --model default`` prints the table;
 ``--write FOLDER`` also records the chosen value in that model folder's ``claimsift.json``.
-``claimsift train`` chooses it the same way (``choose``) on its own dev records, unless the config
-says ``tune_role_score: false``.
+``claimsift train`` and ``claimsift lowrank`` choose it the same way (``tune``) on their own dev
+records, unless told not to (``tune_role_score: false``, ``--no-tune-role-score``).
 
 >>> best_threshold({0.0: 0.79, 0.6: 0.82, 0.7: 0.81})
 0.6
@@ -52,8 +52,10 @@ def choose(detector, records: list[dict], candidates=CANDIDATES) -> tuple[float,
 
 
 def tune(detector, records: list[dict]) -> dict:
-    """Set ``detector``'s ``min_role_score`` to the ``choose``-n value on ``records``; returns the choice
-    (``chosen``, and ``dev_role_score`` by threshold) for metrics and model cards."""
+    """Set ``detector``'s ``min_role_score`` to the value ``choose`` picks on ``records``.
+
+    Returns the choice (``chosen``, and ``dev_role_score`` by threshold) for metrics and model cards.
+    """
     chosen, by = choose(detector, records)
     detector.config = replace(detector.config, min_role_score=chosen)
     return {"chosen": chosen, "dev_role_score": {f"{t:g}": role_score(q) for t, q in by.items()}}
