@@ -6,7 +6,7 @@ sub-subcommands::
     claimsift eval FILE.jsonl [--model NAME|PATH|BASELINE] [--train FILE] [--split NAME]
                               [--output-dir DIR] [--json] [--resamples N] [--seed N]
     claimsift eval-agreement A.jsonl B.jsonl [--json]
-    claimsift eval-external NAME PATH [--model ...] [--train FILE] [--limit N] [--seed N] [--json]
+    claimsift eval-external NAME PATH [--model ...] [--train FILE] [--limit N] [--no-context] [--seed N] [--json]
     claimsift eval-compare [--models default,accurate] [--wikinews PATH|none]
                            [--baseline-train corpus|corpus+wikinews] [--output-dir eval/results] [--json]
 
@@ -178,7 +178,8 @@ def cmd_external(args: argparse.Namespace) -> int:
         raise CliError(str(e), 1) from e
     predictor = _predictor(args.model, args.train)
     try:
-        report = eval_external(args.name, args.path, predictor, args.limit, seed=args.seed)
+        report = eval_external(args.name, args.path, predictor, args.limit, seed=args.seed,
+                               context=False if args.no_context else None)
     except ValueError as e:
         raise CliError(str(e), 1) from e
     _emit(report.to_dict(), report.to_markdown(), args.json)
@@ -268,7 +269,10 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("name", metavar="NAME", help="a converted set of shared/external (see its README; "
                    "an unknown name lists the known ones)")
     p.add_argument("path", metavar="PATH", help="the converted JSONL file, or the folder holding it")
-    p.add_argument("--limit", type=int, help="score a fixed seeded sample of N sentences")
+    p.add_argument("--limit", type=int, help="score a fixed seeded sample of N sentences (of whole "
+                   "documents up to N sentences, where the set has documents)")
+    p.add_argument("--no-context", action="store_true", help="score each sentence alone even where the set "
+                   "gives documents (by default they are scored whole, in order)")
     _common(p)
     p.set_defaults(handler=cmd_external)
 

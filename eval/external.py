@@ -14,7 +14,12 @@ mapping honestly supports:
 * ``mpqa`` and ``polnear``: per-label metrics on rows with a mapped label. These are
   **silver** labels from rules over the source annotation, not gold.
 
-Each sentence is scored alone, as its own document, without the sentences around it.
+Where a set's rows are sentences of news articles with their place in them (``doc`` and ``i``:
+MPQA, PolNeAR), whole articles are scored in order, each sentence in its context, as a desk's
+drafts are; the sample is then of articles, and a sentence already seen in an earlier article
+(a reprinted wire story) stays as context but is counted once. Other sets (the CheckThat
+debates give a whole debate as one document), or any set with ``context=False``, are scored a
+sentence at a time, each as its own document.
 Files are read from a path and never copied. Texts are deduplicated (first row wins).
 
 >>> sorted(EXTERNAL_SETS)[:3]
@@ -55,6 +60,9 @@ class ExternalSet:
     score_labels: tuple[str, ...] = ()
     silver: bool = False
     caveat: str = ""
+    # Its rows are sentences of articles (``doc`` and ``i``), scored in context by default. A
+    # debate transcript is not: one is a whole evening, so a sample of it is a single event.
+    articles: bool = False
 
 
 EXTERNAL_SETS: dict[str, ExternalSet] = {
@@ -90,11 +98,13 @@ EXTERNAL_SETS: dict[str, ExternalSet] = {
     "mpqa": ExternalSet(
         "mpqa_1_2_news.jsonl", silver=True,
         caveat="silver labels from rules over MPQA 1.2 annotations; foreign-press news of 2001-02.",
+        articles=True,
     ),
     "polnear": ExternalSet(
         "polnear_attribution.jsonl", silver=True,
         caveat="silver labels from rules over PolNeAR attribution spans; named experts are often "
                "mislabelled attributed_quote.",
+        articles=True,
     ),
 }
 
@@ -110,6 +120,8 @@ class ExternalReport:
     n_evaluated: int
     limit: int | None
     seed: int
+    context: bool
+    n_documents: int
     distribution: dict[str, dict]
     binary: dict | None
     silver: dict | None
@@ -122,11 +134,18 @@ class ExternalReport:
     def to_markdown(self) -> str:
         """Distribution table, then the binary or silver figures, then the caveat."""
         shorts = [Label(label).short for label in LABELS]
-        sample = f", a seeded sample of {self.limit} (seed {self.seed})" if self.limit else ""
+        if self.context:
+            sample = (f", whole documents of a seeded sample (seed {self.seed}) up to {self.limit} sentences"
+                      if self.limit else "")
+            how = (f"{self.n_evaluated} evaluated in {self.n_documents} documents{sample}. Whole documents are "
+                   "scored in order, each sentence in its context.")
+        else:
+            sample = f", a seeded sample of {self.limit} (seed {self.seed})" if self.limit else ""
+            how = f"{self.n_evaluated} evaluated{sample}. Each sentence is scored without context."
         lines = [
             f"# External set: {self.name}", "",
-            f"`{self.path}`: {self.n_rows} rows, {self.n_duplicates} duplicate texts dropped, "
-            f"{self.n_evaluated} evaluated{sample}. Each sentence is scored without context.", "",
+            f"`{self.path}`: {self.n_rows} rows, {self.n_duplicates} duplicate texts "
+            f"{'counted once' if self.context else 'dropped'}, {how}", "",
             "## Predicted labels by source label (fraction of the group)", "",
             "| source label | n | " + " | ".join(shorts) + " |", "|---|---:|" + "---:|" * len(shorts),
         ]
@@ -225,6 +244,53 @@ def select_rows(rows: Sequence[dict], limit: int | None, seed: int) -> tuple[lis
     return unique, dropped
 
 
+def has_documents(rows: Sequence[dict]) -> bool:
+    """Whether every row says which document it belongs to and where (``doc`` and ``i``)."""
+    return bool(rows) and all("doc" in row and isinstance(row.get("i"), int) for row in rows)
+
+
+def select_documents(rows: Sequence[dict], limit: int | None, seed: int) -> tuple[list[list[dict]], int]:
+    """Whole documents, each in order, and a ``scored`` flag on every row; a seeded sample of
+    documents until ``limit`` scored rows are reached (the last document is kept whole).
+
+    A row is scored unless it is empty or its text was seen earlier, in this document or one
+    before it in file order: a reprinted wire story is then context, not a second vote. Returns
+    the documents (their rows as copies) and how many non-empty rows were left unscored.
+
+    >>> rows = [{"doc": d, "i": i, "text": t} for d, i, t in
+    ...         [("a", 0, "One."), ("a", 1, "Two."), ("b", 1, "Three."), ("b", 0, "One.")]]
+    >>> docs, repeated = select_documents(rows, None, 0)
+    >>> [[(r["text"], r["scored"]) for r in d] for d in docs], repeated
+    ([[('One.', True), ('Two.', True)], [('One.', False), ('Three.', True)]], 1)
+    """
+    by_doc: dict[str, list[dict]] = {}
+    for row in rows:
+        by_doc.setdefault(str(row["doc"]), []).append(row)
+    seen: set[str] = set()
+    docs, repeated = [], 0
+    for doc_rows in by_doc.values():
+        ordered = []
+        for row in sorted(doc_rows, key=lambda r: r["i"]):
+            key = " ".join(row["text"].split())
+            if not key:
+                continue
+            repeated += key in seen
+            ordered.append({**row, "scored": key not in seen})
+            seen.add(key)
+        if ordered:
+            docs.append(ordered)
+    if limit is not None:
+        order = np.random.default_rng(seed).permutation(len(docs))
+        kept, n = [], 0
+        for k in order:
+            if n >= limit:
+                break
+            kept.append(k)
+            n += sum(r["scored"] for r in docs[k])
+        docs = [docs[k] for k in sorted(kept)]
+    return docs, repeated
+
+
 def _distribution(groups: Sequence[str], predicted: Sequence[str]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for group in sorted(set(groups)):
@@ -267,11 +333,14 @@ def _silver(records: Sequence[dict], predictions: Sequence[dict]) -> dict | None
 
 
 def eval_external(
-    name: str, path: str | os.PathLike, predictor: Predictor, limit: int | None = None, *, seed: int = 0
+    name: str, path: str | os.PathLike, predictor: Predictor, limit: int | None = None, *, seed: int = 0,
+    context: bool | None = None,
 ) -> ExternalReport:
     """Score a predictor on one external set; ``limit`` takes a fixed seeded sample for speed.
 
-    ``path`` is the converted file or the folder holding it (``shared/external``).
+    ``path`` is the converted file or the folder holding it (``shared/external``). ``context``:
+    score whole documents in order (the default for sets of articles whose rows have ``doc`` and
+    ``i``), or each sentence alone (``False``, and the default for the rest).
 
     >>> import json, os, tempfile
     >>> from claimsift.eval.baselines import LexiconBaseline
@@ -285,20 +354,33 @@ def eval_external(
     file = resolve_path(name, path)
     spec = EXTERNAL_SETS[name]
     rows = read_external(file)
-    selected, dropped = select_rows(rows, limit, seed)
-    if not selected:
+    documents = has_documents(rows)
+    if context and not documents:
+        raise ValueError(f"{file}: rows carry no 'doc' and 'i', so they cannot be scored in context; "
+                         "score them one at a time (context=False, or leave it unset)")
+    context = documents and spec.articles if context is None else context
+    if context:
+        docs, dropped = select_documents(rows, limit, seed)
+        ordered = [(f"{name}:{doc[0]['doc']}", k, row) for doc in docs for k, row in enumerate(doc)]
+    else:
+        alone, dropped = select_rows(rows, limit, seed)
+        ordered = [(f"{name}:{row['id']}", 0, {**row, "scored": True}) for row in alone]
+    if not ordered:
         raise ValueError(f"{file}: no non-empty texts to evaluate")
     records = [
-        normalise({"doc": f"{name}:{row['id']}", "i": 0, "text": row["text"], "label": row["mapped_label"]},
+        normalise({"doc": doc, "i": i, "text": row["text"], "label": row["mapped_label"]},
                   f"{file} id {row['id']}", allow_null_label=True)
-        for row in selected
+        for doc, i, row in ordered
     ]
     logger.info("%s: predicting %d sentences", name, len(records))
     predictions = predict(predictor, records)
+    scored = [k for k, (_, _, row) in enumerate(ordered) if row["scored"]]
+    selected = [ordered[k][2] for k in scored]
+    records, predictions = [records[k] for k in scored], [predictions[k] for k in scored]
     groups = [source_group(name, row) for row in selected]
     return ExternalReport(
         name=name, path=str(file), n_rows=len(rows), n_duplicates=dropped, n_evaluated=len(records),
-        limit=limit, seed=seed,
+        limit=limit, seed=seed, context=context, n_documents=len({doc for doc, _, _ in ordered}),
         distribution=_distribution(groups, [p["label"] for p in predictions]),
         binary=None if spec.silver else _binary(spec, groups, predictions),
         silver=_silver(records, predictions) if spec.silver else None,

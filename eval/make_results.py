@@ -9,7 +9,8 @@
 - ``<model>_<split>/report.md`` (+ JSON, confusion and reliability PNGs): the full report of each
   model on each split: confidence intervals, costly errors, calibration, attribution quality, and
   the worst errors (left out for Wikinews, whose text is not redistributed here);
-- ``external.md``: each model and the lexicon baseline on the public external sets, seeded samples.
+- ``external.md``: each model and the lexicon baseline on the public external sets, seeded samples
+  (whole documents in context where a set gives them). ``--external-only`` writes just this file.
 """
 
 from __future__ import annotations
@@ -43,16 +44,37 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wikinews", default="../shared/wikinews/annotated.jsonl")
     p.add_argument("--external", default=None, help="folder of shared/external (optional)")
     p.add_argument("--external-limit", type=int, default=1500)
+    p.add_argument("--external-only", action="store_true", help="write external.md only (needs --external)")
     p.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
     p.add_argument("--resamples", type=int, default=1000)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.external_only and not args.external:
+        p.error("--external-only needs --external PATH")
+    models = {name: load_predictor(name) for name in args.models.split(",") if name}
+    if not args.external_only:
+        _write_splits(args, models)
+    if args.external:
+        parts = ["# External sets", "",
+                 f"Produced by `python -m claimsift.eval.make_results --external PATH` on seeded samples of "
+                 f"{args.external_limit} sentences per set. Sets of news articles (MPQA, PolNeAR) are sampled "
+                 "by whole articles and scored in context, as drafts are; the others a sentence at a time. Labels here are the sets' own, mapped loosely; "
+                 "read each caveat.", ""]
+        lexicon = load_predictor("lexicon")
+        for set_name in EXTERNAL_SETS:
+            for name, predictor in {**models, "lexicon": lexicon}.items():
+                rep = eval_external(set_name, args.external, predictor, limit=args.external_limit)
+                parts += [rep.to_markdown().replace("# External set:", f"## {name} on"), ""]
+        (args.output_dir / "external.md").write_text("\n".join(parts), encoding="utf-8")
+    return 0
 
+
+def _write_splits(args: argparse.Namespace, models: dict) -> None:
+    """comparison.md/.json, confusion PNGs and one full report per model and split."""
     splits = {name: load_records(name) for name in ("dev", "test", "hard")}
     wiki = load_wikinews(args.wikinews)
     splits["wikinews_dev"] = [r for r in wiki if r["split"] == "wikinews_dev"]
     train = load_records("train") + [r for r in wiki if r["split"] == "wikinews_train"]
-    models = {name: load_predictor(name) for name in args.models.split(",") if name}
     predictors = {**models, **{name: load_predictor(name, train) for name in BASELINES}}
     reports = evaluate_grid(predictors, splits, n_resamples=args.resamples)
     write_comparison(reports, args.output_dir, notes=(
@@ -67,17 +89,6 @@ def main(argv: list[str] | None = None) -> int:
             if split.startswith("wikinews"):  # no quoted sentences from Wikinews in the repo
                 report = evaluate(records, predict(models[name], records), n_resamples=args.resamples, k_errors=0)
             write_report(report, args.output_dir / f"{slug(name)}_{split}", title=f"{name} on {split}")
-    if args.external:
-        parts = ["# External sets", "",
-                 f"Produced by `python -m claimsift.eval.make_results --external PATH` on seeded samples of "
-                 f"{args.external_limit} sentences per set. Labels here are the sets' own, mapped loosely; "
-                 "read each caveat.", ""]
-        for set_name in EXTERNAL_SETS:
-            for name, predictor in {**models, "lexicon": predictors["lexicon"]}.items():
-                rep = eval_external(set_name, args.external, predictor, limit=args.external_limit)
-                parts += [rep.to_markdown().replace("# External set:", f"## {name} on"), ""]
-        (args.output_dir / "external.md").write_text("\n".join(parts), encoding="utf-8")
-    return 0
 
 
 if __name__ == "__main__":

@@ -90,6 +90,14 @@ def test_eval_external_command(tmp_path, capsys):
     assert _run(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["binary"]["f1"] == 1.0 and data["n_evaluated"] == 2
+    docs = tmp_path / "polnear.jsonl"
+    rows = [{"doc": "d", "i": k, "text": t, "source_label": "x", "mapped_label": "attributed_quote", "id": str(k)}
+            for k, t in enumerate(["Ann Lee said the bridge shut.", "Bo Day said it may open."])]
+    docs.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for flag, context in (([], True), (["--no-context"], False)):
+        assert _run(["eval-external", "polnear", str(docs), "--model", "lexicon", "--json", *flag]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["context"] is context and data["n_evaluated"] == 2
     assert _run(["eval-external", "nope", str(path), "--model", "lexicon"]) == 2
     assert _run(["eval-external", "szeged", str(tmp_path / "none.jsonl"), "--model", "lexicon"]) == 1
 

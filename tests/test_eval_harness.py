@@ -4,7 +4,7 @@ import pytest
 from claimsift.data.samples import write_jsonl
 from claimsift.eval.agreement import agreement
 from claimsift.eval.compare import compare, evaluate_grid, write_comparison
-from claimsift.eval.external import eval_external, select_rows
+from claimsift.eval.external import eval_external, select_documents, select_rows
 from claimsift.eval.harness import evaluate, run_eval, worst_errors
 from claimsift.model.labels import LABELS
 
@@ -187,6 +187,68 @@ def test_eval_external_silver_labels(tmp_path):
     assert set(report.distribution) == {F, Q, "null"}
 
 
+class ContextPredictor(FakePredictor):
+    """Labels a sentence attributed_quote only when the sentence before it in its document names
+    the speaker ("Ann Lee said:"): its answer depends on the context it is given."""
+
+    def predict_records(self, records):
+        preds = super().predict_records(records)
+        for k, (r, p) in enumerate(zip(records, preds)):
+            if k and records[k - 1]["doc"] == r["doc"] and records[k - 1]["text"] == "Ann Lee said:":
+                p["label"], p["scores"] = Q, [0.0, 1.0, 0.0, 0.0, 0.0]
+        return preds
+
+
+def _document_rows():
+    # Document d2 reprints d1's second line; rows are out of order in the file.
+    return [
+        {"doc": "d1", "i": 1, "text": "Rain is coming.", "source_label": "q", "mapped_label": Q, "id": "a"},
+        {"doc": "d1", "i": 0, "text": "Ann Lee said:", "source_label": "n", "mapped_label": None, "id": "b"},
+        {"doc": "d2", "i": 0, "text": "Rain is coming.", "source_label": "q", "mapped_label": Q, "id": "c"},
+        {"doc": "d2", "i": 1, "text": "The bridge shut.", "source_label": "f", "mapped_label": F, "id": "d"},
+        {"doc": "d3", "i": 0, "text": "It shut again.", "source_label": "f", "mapped_label": F, "id": "e"},
+    ]
+
+
+def test_eval_external_scores_documents_in_context(tmp_path):
+    path = tmp_path / "mpqa.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _document_rows()))
+    table = {"Rain is coming.": (F, 0.9), "Ann Lee said:": (N, 0.9), "The bridge shut.": (F, 0.9),
+             "It shut again.": (F, 0.9)}
+    predictor = ContextPredictor(table)
+    report = eval_external("mpqa", path, predictor)
+    # In order and in context, the quote's second line is read as the quote it is; its reprint
+    # opens d2 as context but is counted once (alone, with nothing before it, it would be wrong).
+    assert report.context and report.n_documents == 3
+    assert (report.n_evaluated, report.n_duplicates) == (4, 1)
+    assert report.silver["accuracy"] == 1.0
+    assert [r["text"] for r in predictor.seen][:2] == ["Ann Lee said:", "Rain is coming."]
+    assert "each sentence in its context" in report.to_markdown()
+    alone = eval_external("mpqa", path, ContextPredictor(table), context=False)
+    assert not alone.context and alone.n_evaluated == 4 and alone.silver["accuracy"] == 2 / 3
+    assert "without context" in alone.to_markdown()
+    # A sample of documents stops once it holds the limit, keeping the last document whole.
+    limited = eval_external("mpqa", path, ContextPredictor(table), limit=1, seed=0)
+    assert limited.n_documents == 1 and limited.n_evaluated in (1, 2)
+
+
+def test_select_documents_is_seeded_and_keeps_documents_whole():
+    rows = [{"doc": f"d{k // 3}", "i": k % 3, "text": f"s{k}"} for k in range(30)]
+    docs, repeated = select_documents(rows, 7, 5)
+    assert docs == select_documents(rows, 7, 5)[0] and repeated == 0
+    assert len(docs) == 3 and all(len(d) == 3 for d in docs)
+    assert all([r["i"] for r in d] == [0, 1, 2] for d in docs)
+    assert docs != select_documents(rows, 7, 6)[0]
+
+
+def test_eval_external_context_needs_documents(tmp_path):
+    from claimsift.eval.baselines import LexiconBaseline
+
+    path = _external_file(tmp_path)
+    with pytest.raises(ValueError, match="no 'doc' and 'i'"):
+        eval_external("conll2010", path, LexiconBaseline(), context=True)
+
+
 def test_eval_external_errors_name_the_problem(tmp_path):
     from claimsift.eval.baselines import LexiconBaseline
 
@@ -219,3 +281,31 @@ def test_compare_table_and_files(tmp_path):
     assert (tmp_path / "confusion_test_all-fact.png").exists()
     figures = json.loads((tmp_path / "comparison.json").read_text())
     assert "worst_errors" not in figures["dev/fake"]
+
+
+def test_make_results_external_only_writes_external_md(tmp_path):
+    from claimsift.eval import make_results
+    from claimsift.eval.external import EXTERNAL_SETS
+
+    folder = tmp_path / "external"
+    folder.mkdir()
+    for name, spec in EXTERNAL_SETS.items():
+        label = spec.positive[0] if spec.positive else "x"
+        rows = [{"text": t, "source_label": label, "mapped_label": F if spec.silver else None, "id": str(k),
+                 "doc": "d", "i": k}
+                for k, t in enumerate(["The bridge shut on Monday.", "Experts say it may reopen."])]
+        (folder / spec.filename).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "results"
+    out.mkdir()
+    argv = ["--models", "", "--external", str(folder), "--external-only", "--output-dir", str(out)]
+    assert make_results.main(argv) == 0
+    assert [p.name for p in out.iterdir()] == ["external.md"]
+    text = (out / "external.md").read_text()
+    assert text.count("## lexicon on ") == len(EXTERNAL_SETS)
+    mpqa = text[text.index("## lexicon on mpqa"):text.index("## lexicon on polnear")]
+    assert "in 1 documents" in mpqa and "in its context" in mpqa
+    for other in ("conll2010", "checkthat_debates"):  # no documents; one debate is a whole evening
+        section = text[text.index(f"## lexicon on {other}"):]
+        assert "without context" in section.split("\n## lexicon on ")[0]
+    with pytest.raises(SystemExit):
+        make_results.main(["--models", "", "--external-only", "--output-dir", str(out)])
