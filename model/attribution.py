@@ -10,6 +10,7 @@ Pure functions on plain lists: the detector passes per-token probabilities in.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import numpy as np
 from claimsift.model.labels import SPAN_KINDS, TAGS
@@ -578,21 +579,61 @@ def needs_context(text: str, speaker: str | None, has_cue: bool, label: str) -> 
 
 
 def quote_open_after(text: str, open_before: bool) -> bool:
-    """Is a double quotation still open after ``text``? (Curly marks say which way; straight toggle.)
+    """Is a double quotation still open after ``text``?
+
+    Curly marks say which way they face. A straight mark faces the way its neighbours say: after
+    a space or at the start, before a word, it opens; after a word or punctuation, before a space
+    or the end, it closes; only a mark with no such sign toggles. Toggling every straight mark,
+    one lost closing mark ('lauded him for "new ideas.' with no mark after it, common in real copy
+    and in paragraph-spanning quotes) turned every later quote inside out, so the rest of a long
+    article read as quotation and took the last speaker's name.
 
     >>> quote_open_after('Dr. X notes, "The talks are a gamble.', False)
     True
     >>> quote_open_after('Washington is betting on a pause."', True)
     False
+    >>> quote_open_after('"Tom is a visionary," said Ann Lee.', True)   # a new quote, opened and closed
+    False
     """
     inside = open_before
-    if '"' not in text and "“" not in text and "”" not in text:  # most sentences: no need to walk them
-        return inside
-    for ch in text:
-        if ch == "“":
-            inside = True
-        elif ch == "”":
-            inside = False
-        elif ch == '"':
-            inside = not inside
+    for _, opens in _quote_marks(text):
+        inside = not inside if opens is None else opens
     return inside
+
+
+def opens_new_quote(text: str) -> bool:
+    """Does ``text`` open a quotation after words of its own ('Ann Lee said, "The...')?
+
+    Such a sentence begins outside any quotation, whatever was left open before it: the quote
+    before it ended at a paragraph break without its closing mark, as copy often does.
+
+    >>> opens_new_quote('In a statement, Ann Lee said, "The museum worked hard.')
+    True
+    >>> opens_new_quote('"However, the trainer will come.')  # a quote's next paragraph
+    False
+    """
+    for k, opens in _quote_marks(text):
+        return bool(opens) and any(ch.isalnum() for ch in text[:k])
+    return False
+
+
+def _quote_marks(text: str) -> Iterator[tuple[int, bool | None]]:
+    """Each double quotation mark's position and whether it opens (True), closes (False) or
+    cannot tell (None)."""
+    if '"' not in text and "“" not in text and "”" not in text:  # most sentences: no need to walk them
+        return
+    last = len(text) - 1
+    for k, ch in enumerate(text):
+        if ch == "“":
+            yield k, True
+        elif ch == "”":
+            yield k, False
+        elif ch == '"':
+            before = text[k - 1] if k else " "
+            after = text[k + 1] if k < last else " "
+            if (before.isspace() or before in "([{—–-") and not after.isspace():
+                yield k, True
+            elif not before.isspace() and (after.isspace() or after in ".,;:!?)]}—–-"):
+                yield k, False
+            else:
+                yield k, None

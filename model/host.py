@@ -225,12 +225,17 @@ def assemble(sentences: list[str], rows: list) -> Results:
     opener: tuple[int, int] | None = None  # (label index, sentence index) of the open quote's first sentence
     quote_start = 0  # the sentence where the open quote began
     for k, (text, row) in enumerate(zip(sentences, rows, strict=True)):
-        in_quote, quote_open = quote_open, attr.quote_open_after(text, quote_open)
+        in_quote = quote_open and not attr.opens_new_quote(text)
+        quote_open = attr.quote_open_after(text, quote_open)
         _, best, probs, spans, named_p = row
         if not in_quote:
             opener = (best, k) if quote_open and LABELS[best] in _ATTRIBUTED else None
             quote_start = k
-        elif opener and k - opener[1] <= 3 and best != opener[0] and LABELS[best] != "no_claim":
+        elif opener and text.lstrip()[:1] in '"“':
+            # The quote's next paragraph opens with a mark of its own: it is still the same quote,
+            # and the sentences counted from here.
+            opener = (opener[0], k)
+        if in_quote and opener and k - opener[1] <= 3 and best != opener[0] and LABELS[best] != "no_claim":
             # Rule 2: a quote running over several sentences keeps its first sentence's label
             # (341 of 343 such sentences in the Wikinews annotations). The model, reading a
             # sentence with little or no context, often takes the continuation for a plain fact.

@@ -1,7 +1,14 @@
 """Attribution decoding: spans from tag probabilities, the "according to" fallback, context speakers."""
 
 import pytest
-from claimsift.model.attribution import according_cue, according_to, cue_after_speaker, decode_spans, speaker_by_cue
+from claimsift.model.attribution import (
+    according_cue,
+    according_to,
+    cue_after_speaker,
+    decode_spans,
+    quote_open_after,
+    speaker_by_cue,
+)
 from claimsift.model.host import assemble
 from claimsift.model.labels import LABELS, TAGS
 
@@ -430,3 +437,62 @@ def test_named_is_the_heads_call_even_where_no_speaker_was_found():
 def test_speaker_spans_leave_out_offices_possessives_and_prepositions(text, tagged, speaker, role):
     decoded = _decoded(text, tagged)
     assert (decoded["speaker"], decoded["role"]) == (speaker, role)
+
+
+@pytest.mark.parametrize("text, before, after", [
+    ('He praised "new ideas.', False, True),                     # a closing mark lost: still open
+    ('"Tom is a visionary," said Ann Lee.', True, False),        # a fresh quote, opened and closed
+    ('"I doubt it.', True, True),                                # a new paragraph of the same quote
+    ('She said it was "fine."', False, False),
+    ('It was, she said, "a gamble" and "a risk".', False, False),
+    ("A 6\"2' player.", False, True),                            # no sign either way: toggles
+])
+def test_a_straight_quotation_mark_faces_the_way_its_neighbours_say(text, before, after):
+    assert quote_open_after(text, before) is after
+
+
+def _mentions(text: str, *names: str) -> dict:
+    none = dict.fromkeys(("speaker", "role", "cue"))
+    for kind, name in zip(("speaker", "cue"), names):
+        at = text.index(name)
+        none[kind] = (at, at + len(name), 0.9)
+    return none
+
+
+def test_a_lost_closing_mark_does_not_turn_the_rest_of_an_article_into_quotation():
+    # The closing mark after "ideas." is missing, as in real copy. Toggling each straight mark
+    # left every later quote inside out, so Mr. Clarke's own sentences took the officials' name.
+    sentences = ['Officials praised Tom Clarke for "new ideas.',
+                 "Mr. Clarke bought a mine.",
+                 '"It was a bargain," Mr. Clarke said.',
+                 "Mr. Clarke said he began to rethink his goals."]
+    rows = [_row(0, "attributed_quote", _mentions(sentences[0], "Officials", "praised")),
+            _row(1, "reported_fact"),
+            _row(2, "attributed_quote", _mentions(sentences[2], "Mr. Clarke", "said")),
+            _row(3, "attributed_quote", _mentions(sentences[3], "Mr. Clarke", "said"))]
+    results = assemble(sentences, rows)
+    assert [r.attribution.speaker.text for r in results[2:]] == ["Mr. Clarke", "Mr. Clarke"]
+    assert not any(r.attribution.speaker.from_context for r in results[2:])
+
+
+def test_a_quote_opened_after_a_speakers_words_is_a_new_quote():
+    # Cornyn's quote runs to a paragraph break without its closing mark (the usual convention);
+    # Gregoire's statement opens a new one, and its next paragraph opens with a mark of its own.
+    sentences = ['Cornyn\'s statement added, "There is no question Houston should have won.',
+                 "Today's announcement is an affront.",
+                 'In a statement, Chris Gregoire said, "The Museum of Flight put in a tremendous effort.',
+                 "As the home of modern air travel, Seattle was a natural choice.",
+                 "I am disappointed that NASA did not choose it.",
+                 '"However, the trainer will soon call the museum home.',
+                 "The largest of the trainers, it will let visitors climb aboard.",
+                 'It will help inspire young people."']
+    rows = [_row(0, "attributed_quote", _mentions(sentences[0], "Cornyn", "added")),
+            _row(1, "attributed_quote", _mentions(sentences[1])),
+            _row(2, "attributed_quote", _mentions(sentences[2], "Chris Gregoire", "said")),
+            *(_row(k, "attributed_quote", _mentions(sentences[k])) for k in (3, 4, 5)),
+            _row(6, "speculation"), _row(7, "attributed_quote", _mentions(sentences[7]))]
+    results = assemble(sentences, rows)
+    speakers = [r.attribution.speaker.text for r in results]
+    assert speakers[:2] == ["Cornyn", "Cornyn"] and speakers[2:] == ["Chris Gregoire"] * 6
+    # Counted from the paragraph that reopened the quote, the trainer sentence is still inside it.
+    assert results[6].label == "attributed_quote"
