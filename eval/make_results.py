@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         parts = ["# External sets", "",
                  f"Produced by `python -m claimsift.eval.make_results --external PATH` on seeded samples of "
                  f"{args.external_limit} sentences per set. Sets of news articles (MPQA, PolNeAR) are sampled "
-                 "by whole articles and scored in context, as drafts are; the others a sentence at a time. Labels here are the sets' own, mapped loosely; "
+                 "by whole articles and scored in context, as drafts are; the others a sentence at a time. "
+                 "Labels here are the sets' own, mapped loosely; "
                  "read each caveat.", ""]
         lexicon = load_predictor("lexicon")
         for set_name in EXTERNAL_SETS:

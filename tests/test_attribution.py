@@ -453,7 +453,7 @@ def test_a_straight_quotation_mark_faces_the_way_its_neighbours_say(text, before
 
 def _mentions(text: str, *names: str) -> dict:
     none = dict.fromkeys(("speaker", "role", "cue"))
-    for kind, name in zip(("speaker", "cue"), names):
+    for kind, name in zip(("speaker", "cue")[:len(names)], names, strict=True):
         at = text.index(name)
         none[kind] = (at, at + len(name), 0.9)
     return none

@@ -193,7 +193,7 @@ class ContextPredictor(FakePredictor):
 
     def predict_records(self, records):
         preds = super().predict_records(records)
-        for k, (r, p) in enumerate(zip(records, preds)):
+        for k, (r, p) in enumerate(zip(records, preds, strict=True)):
             if k and records[k - 1]["doc"] == r["doc"] and records[k - 1]["text"] == "Ann Lee said:":
                 p["label"], p["scores"] = Q, [0.0, 1.0, 0.0, 0.0, 0.0]
         return preds
@@ -289,7 +289,7 @@ def test_make_results_external_only_writes_external_md(tmp_path):
 
     folder = tmp_path / "external"
     folder.mkdir()
-    for name, spec in EXTERNAL_SETS.items():
+    for spec in EXTERNAL_SETS.values():
         label = spec.positive[0] if spec.positive else "x"
         rows = [{"text": t, "source_label": label, "mapped_label": F if spec.silver else None, "id": str(k),
                  "doc": "d", "i": k}
