@@ -28,8 +28,10 @@ Files are read from a path and never copied. Texts are deduplicated (first row w
 
 from __future__ import annotations
 
+import ast
 import logging
 import os
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -46,6 +48,7 @@ from claimsift.model.labels import LABELS, Label
 logger = logging.getLogger(__name__)
 
 _UNCERTAIN = (Label.SPECULATION.value, Label.UNVERIFIABLE_EXPERT_CLAIM.value)
+_ATTRIBUTED = (Label.ATTRIBUTED_QUOTE.value, Label.UNVERIFIABLE_EXPERT_CLAIM.value)
 _CHECKABLE = (Label.REPORTED_FACT.value, Label.ATTRIBUTED_QUOTE.value, Label.UNVERIFIABLE_EXPERT_CLAIM.value)
 
 
@@ -63,6 +66,8 @@ class ExternalSet:
     # Its rows are sentences of articles (``doc`` and ``i``), scored in context by default. A
     # debate transcript is not: one is a whole evening, so a sample of it is a single event.
     articles: bool = False
+    # Its source_label gives the source and cue spans of a speech attribution (PolNeAR).
+    spans: bool = False
 
 
 EXTERNAL_SETS: dict[str, ExternalSet] = {
@@ -104,7 +109,7 @@ EXTERNAL_SETS: dict[str, ExternalSet] = {
         "polnear_attribution.jsonl", silver=True,
         caveat="silver labels from rules over PolNeAR attribution spans; named experts are often "
                "mislabelled attributed_quote.",
-        articles=True,
+        articles=True, spans=True,
     ),
 }
 
@@ -126,6 +131,7 @@ class ExternalReport:
     binary: dict | None
     silver: dict | None
     caveat: str
+    attribution: dict | None = None
 
     def to_dict(self) -> dict:
         """JSON-safe data."""
@@ -174,6 +180,22 @@ class ExternalReport:
                 lines.append(f"| {label} | {fmt(m['precision'])} | {fmt(m['recall'])} | {fmt(m['f1'])} "
                              f"| {m['support']} |")
             lines += ["", *confusion_table(s["confusion"], LABELS, "silver \\ predicted")]
+        if self.attribution:
+            a = self.attribution
+            lines += [
+                "", f"## Attribution against the set's own source and cue spans ({a['n']} sentences with one "
+                "speech attribution; not our spans)", "",
+                "| sources | n | flagged | cue exact | speaker found in the source |",
+                "|---|---:|---:|---:|---:|",
+            ]
+            for group in ("all", "named in the sentence"):
+                g = a[group]
+                lines.append(f"| {group} | {g['n']} | {fmt(g['flagged'])} | {fmt(g['cue_exact'])} "
+                             f"| {fmt(g['speaker_in_source'])} |")
+            lines += ["", "'flagged': labelled attributed_quote or unverifiable_expert_claim. The set's source "
+                      "span holds the speaker and its role together, so the speaker counts as found when its "
+                      "words run, in order, inside it. 'named in the sentence' leaves out pronoun sources "
+                      "('he said'), which we name from the sentences before."]
         lines += ["", f"Caveat: {self.caveat}"]
         return "\n".join(lines) + "\n"
 
@@ -332,6 +354,51 @@ def _silver(records: Sequence[dict], predictions: Sequence[dict]) -> dict | None
     }
 
 
+_ATTRIBUTION = re.compile(r"^(?:headline; )?attribution\[cue=(?P<cue>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"); "
+                          r"source=(?P<source>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\]$")
+_PRONOUNS = frozenset("he she they i we you it who".split())
+
+
+def _words(text: str | None) -> list[str]:
+    return re.findall(r"\w+", (text or "").lower())
+
+
+def _inside(part: list[str], whole: list[str]) -> bool:
+    return bool(part) and any(whole[k:k + len(part)] == part for k in range(len(whole) - len(part) + 1))
+
+
+def _span_attribution(rows: Sequence[dict], predictions: Sequence[dict]) -> dict | None:
+    """Cue and speaker against the set's source and cue spans, on sentences holding one speech
+    attribution (``attribution[cue=...; source=...]`` with no ``+N more``) mapped to a label of ours.
+
+    >>> rows = [{"source_label": "attribution[cue='said'; source='Ann Lee, the mayor']",
+    ...          "mapped_label": "attributed_quote"}]
+    >>> preds = [{"label": "attributed_quote", "speaker": "Ann Lee", "cue": "said"}]
+    >>> _span_attribution(rows, preds)["all"]
+    {'n': 1, 'flagged': 1.0, 'cue_exact': 1.0, 'speaker_in_source': 1.0}
+    """
+    found = []
+    for row, pred in zip(rows, predictions, strict=True):
+        m = _ATTRIBUTION.match(row["source_label"])
+        if m and row["mapped_label"] in _ATTRIBUTED:
+            cue, source = (ast.literal_eval(m.group(k)) for k in ("cue", "source"))
+            found.append((_words(cue), _words(source), pred))
+    if not found:
+        return None
+
+    def score(items: list) -> dict:
+        n = len(items)
+        return {
+            "n": n,
+            "flagged": sum(p["label"] in _ATTRIBUTED for _, _, p in items) / n if n else None,
+            "cue_exact": sum(bool(c) and _words(p.get("cue")) == c for c, _, p in items) / n if n else None,
+            "speaker_in_source": sum(_inside(_words(p.get("speaker")), s) for _, s, p in items) / n if n else None,
+        }
+
+    named = [item for item in found if item[1] and " ".join(item[1]) not in _PRONOUNS]
+    return {"n": len(found), "all": score(found), "named in the sentence": score(named)}
+
+
 def eval_external(
     name: str, path: str | os.PathLike, predictor: Predictor, limit: int | None = None, *, seed: int = 0,
     context: bool | None = None,
@@ -384,5 +451,6 @@ def eval_external(
         distribution=_distribution(groups, [p["label"] for p in predictions]),
         binary=None if spec.silver else _binary(spec, groups, predictions),
         silver=_silver(records, predictions) if spec.silver else None,
+        attribution=_span_attribution(selected, predictions) if spec.spans else None,
         caveat=spec.caveat,
     )

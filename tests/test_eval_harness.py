@@ -309,3 +309,28 @@ def test_make_results_external_only_writes_external_md(tmp_path):
         assert "without context" in section.split("\n## lexicon on ")[0]
     with pytest.raises(SystemExit):
         make_results.main(["--models", "", "--external-only", "--output-dir", str(out)])
+
+
+def test_polnear_attribution_is_scored_against_its_source_and_cue_spans(tmp_path):
+    rows = [
+        {"doc": "d", "i": 0, "text": "Ann Lee, the mayor, said it rained.", "mapped_label": Q, "id": "a",
+         "source_label": "attribution[cue='said'; source='Ann Lee, the mayor']"},
+        {"doc": "d", "i": 1, "text": "He said it rained again.", "mapped_label": Q, "id": "b",
+         "source_label": "attribution[cue='said'; source='He']"},
+        {"doc": "d", "i": 2, "text": "Bo Day wrote, and Al Ek said, it rained.", "mapped_label": Q, "id": "c",
+         "source_label": "attribution[cue='wrote'; source='Bo Day'] +1 more"},  # two attributions: left out
+        {"doc": "d", "i": 3, "text": "Lee's aides think it rained.", "mapped_label": None, "id": "e",
+         "source_label": "attribution[cue='think'; source=\"Lee's aides\"]"},  # no label of ours: left out
+    ]
+    path = tmp_path / "polnear.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    table = {r["text"]: (Q, 0.9) for r in rows}
+    report = eval_external("polnear", path, FakePredictor(table, speaker="Ann Lee"))
+    a = report.attribution
+    assert a["n"] == 2 and a["all"]["cue_exact"] == 1.0 and a["all"]["flagged"] == 1.0
+    assert a["all"]["speaker_in_source"] == 0.5  # "Ann Lee" is not inside "He"
+    assert a["named in the sentence"] == {"n": 1, "flagged": 1.0, "cue_exact": 1.0, "speaker_in_source": 1.0}
+    assert "speaker found in the source" in report.to_markdown()
+    wrong = eval_external("polnear", path, FakePredictor(table, speaker="the mayor said"))
+    assert wrong.attribution["all"]["speaker_in_source"] == 0.0
+    assert eval_external("mpqa", path, FakePredictor(table)).attribution is None  # MPQA gives no spans
