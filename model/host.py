@@ -222,7 +222,7 @@ def assemble(sentences: list[str], rows: list) -> Results:
     last_speaker: tuple[Field, bool, int] | None = None  # (speaker, named, sentence index)
     names: list[str] = []  # speakers found in the document's own sentences so far, in order
     quote_open = False
-    opener: tuple[int, int] | None = None  # (label index, sentence index) of the open quote's first sentence
+    opener: tuple[int, int] | None = None  # (label, sentence index) of the open quote's first or reopening sentence
     quote_start = 0  # the sentence where the open quote began
     for k, (text, row) in enumerate(zip(sentences, rows, strict=True)):
         in_quote = quote_open and not attr.opens_new_quote(text)
