@@ -242,6 +242,11 @@ def source_group(name: str, row: dict) -> str:
     return row["source_label"].split(":")[0]
 
 
+def _text_key(row: dict) -> str:
+    """A row's text with its whitespace normalised: what makes two rows the same sentence."""
+    return " ".join(row["text"].split())
+
+
 def select_rows(rows: Sequence[dict], limit: int | None, seed: int) -> tuple[list[dict], int]:
     """Drop repeated texts (first wins) and empty ones, then a seeded sample of ``limit`` rows.
 
@@ -255,7 +260,7 @@ def select_rows(rows: Sequence[dict], limit: int | None, seed: int) -> tuple[lis
     seen: set[str] = set()
     unique = []
     for row in rows:
-        key = " ".join(row["text"].split())
+        key = _text_key(row)
         if key and key not in seen:
             seen.add(key)
             unique.append(row)
@@ -293,7 +298,7 @@ def select_documents(rows: Sequence[dict], limit: int | None, seed: int) -> tupl
     for doc_rows in by_doc.values():
         ordered = []
         for row in sorted(doc_rows, key=lambda r: r["i"]):
-            key = " ".join(row["text"].split())
+            key = _text_key(row)
             if not key:
                 continue
             repeated += key in seen
