@@ -42,6 +42,7 @@ from claimsift.data.samples import normalise
 from claimsift.eval import metrics
 from claimsift.eval.predictors import Predictor, predict
 from claimsift.eval.render import confusion_table, fmt, json_safe
+from claimsift.model.attribution import PRONOUNS
 from claimsift.model.jsonl import json_objects
 from claimsift.model.labels import LABELS, Label
 
@@ -361,7 +362,9 @@ def _silver(records: Sequence[dict], predictions: Sequence[dict]) -> dict | None
 
 _ATTRIBUTION = re.compile(r"^(?:headline; )?attribution\[cue=(?P<cue>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"); "
                           r"source=(?P<source>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\]$")
-_PRONOUNS = frozenset("he she they i we you it who".split())
+# The pronouns the detector names from earlier sentences, and the two PolNeAR also marks as a
+# source: a relative "who" and an addressed "you".
+_PRONOUNS = frozenset(PRONOUNS | {"you", "who"})
 
 
 def _words(text: str | None) -> list[str]:

@@ -334,3 +334,13 @@ def test_polnear_attribution_is_scored_against_its_source_and_cue_spans(tmp_path
     wrong = eval_external("polnear", path, FakePredictor(table, speaker="the mayor said"))
     assert wrong.attribution["all"]["speaker_in_source"] == 0.0
     assert eval_external("mpqa", path, FakePredictor(table)).attribution is None  # MPQA gives no spans
+
+
+def test_span_attribution_leaves_every_pronoun_source_out_of_the_named_ones():
+    from claimsift.eval.external import _span_attribution
+
+    rows = [{"source_label": f"attribution[cue='said'; source='{source}']", "mapped_label": Q}
+            for source in ("His", "who", "Ann Lee")]
+    preds = [{"label": Q, "speaker": "Ann Lee", "cue": "said"}] * 3
+    figures = _span_attribution(rows, preds)
+    assert figures["all"]["n"] == 3 and figures["named in the sentence"]["n"] == 1
