@@ -47,8 +47,12 @@ def tiny_base(tmp_path_factory):
 
 @pytest.fixture()
 def tiny_detector(tiny_base):
+    import torch
     from claimsift.model.detector import ClaimDetector
 
+    # seeded: the fresh heads are drawn from torch's global generator, so without a seed they (and
+    # what a test sees them predict) would depend on which tests ran before
+    torch.manual_seed(0)
     return ClaimDetector.new(str(tiny_base), device="cpu", adapter="full")
 
 

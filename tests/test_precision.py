@@ -93,3 +93,31 @@ def test_training_in_bf16_records_it_and_saves_fp32_weights(tiny_base, tmp_path)
         TrainConfig(precision="fp16")
     with pytest.raises(ValueError, match="lora_dropout"):
         TrainConfig(lora_dropout=1.0)
+
+
+@pytest.mark.parametrize("context", ["both", "window"])
+def test_widths_rounded_up_for_bf16_on_a_cpu_leave_the_scores_as_they_were(tiny_base, context, monkeypatch):
+    """bf16 on a CPU pads each batch to a multiple of BF16_CPU_WIDTH_MULTIPLE (repeated shapes reuse
+    oneDNN's kernels), never past max_length; the padding is masked, so in fp32 the scores are those of
+    unpadded batches."""
+    from claimsift.model import detector as det_mod
+
+    assert ClaimDetector.new(str(tiny_base), device="cpu", precision="bf16").width_multiple == 16
+    det = ClaimDetector.new(str(tiny_base), device="cpu", adapter="full", context=context, max_length=72,
+                            precision="fp32")
+    assert det.width_multiple == 1
+    docs = [[f"Line {k} of {d} has {'more words ' * ((k + d) % 5)}in it." for k in range(n)]
+            for d, n in enumerate((9, 1, 14))]
+    plain = det.classify_many(docs)
+    widths = []
+    run = det._run
+    monkeypatch.setattr(det, "_run", lambda inputs: (widths.append(inputs["input_ids"].shape[1]), run(inputs))[1])
+    det.width_multiple = 16
+    padded = det.classify_many(docs)
+    # rounded up to 16s, except where that would pass max_length (72 here, not a multiple of 16)
+    assert widths and all(w % 16 == 0 or w == 72 for w in widths) and max(widths) <= 72
+    assert any(w > det_mod.host.pack(det.host, det_mod.host.encode_group(det.host, docs)).lengths.min()
+               for w in widths)
+    for a, b in zip([r for res in plain for r in res], [r for res in padded for r in res], strict=True):
+        assert a.label == b.label and max(abs(a.scores[k] - b.scores[k]) for k in LABELS) < 1e-5
+        assert a.attribution == b.attribution
