@@ -9,7 +9,8 @@ claimsift's network alone on the same inputs, tokenized, padded and moved to the
 the ceiling end to end can approach. A fourth times the rest: ``classify_many`` with the network's
 outputs replayed, the ceiling however fast the network gets. ``--device cuda`` runs them on a GPU (bf16). On a CPU
 with native bf16 (AMX or AVX512-BF16) claimsift's default is bf16: the table then also times it
-in fp32 and a bf16 pipeline, so the precision's share of the gain is visible.
+in fp32 and a bf16 pipeline, so the precision's share of the gain is visible, and without its
+widths rounded up (``ClaimDetector.width_multiple``), so is what the rounding buys.
 
 The forward and host rows see all the sentences once, untimed, before their timed pass (the host
 row to record the network's outputs); claimsift's and the pipeline's rows see a few, or with
@@ -34,6 +35,7 @@ from pathlib import Path
 
 FORWARD = "forward pass alone (same inputs, on the device)"
 HOST = "host path alone (network outputs replayed)"
+UNROUNDED = "claimsift, widths not rounded up"
 
 
 def _rss_mb() -> float:
@@ -68,7 +70,7 @@ def _gpu_mb(device: str | None) -> float | None:
 
 
 def _run_detector(model: str, n: int, device: str | None, warm_all: bool, batch_size: int | None, quantize: bool,
-                  runtime: str, precision: str, workers: int | None, queue) -> None:
+                  runtime: str, precision: str, workers: int | None, width_multiple: int | None, queue) -> None:
     from claimsift.data.corpus import load_records
     from claimsift.model.detector import ClaimDetector
     from claimsift.model.labels import LABELS
@@ -76,6 +78,8 @@ def _run_detector(model: str, n: int, device: str | None, warm_all: bool, batch_
 
     det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, quantize=quantize,
                                         precision=precision, runtime=runtime, workers=workers)
+    if width_multiple is not None:
+        det.width_multiple = width_multiple
     docs, flat = _sentences(n)
     det.classify_many(docs if warm_all else docs[:2])  # warm-up
     _sync(det.device)
@@ -321,16 +325,17 @@ def main(argv: list[str] | None = None) -> int:
     precision = precision_name(resolve_precision("auto", args.device or ("cuda" if gpu else "cpu")))
     half = precision == "bf16"
     counts = [int(w) for w in args.workers.split(",")] if args.workers else []
-    paths = [("claimsift", False, "torch", "auto", None)]
-    paths += [(f"claimsift, {w} workers", False, "torch", "auto", w) for w in counts]
-    paths += [("claimsift fp32", False, "torch", "fp32", None)] * (half and not gpu)
-    paths += [("claimsift int8", True, "torch", "fp32", None)] * args.quantize
+    paths = [("claimsift", False, "torch", "auto", None, None)]
+    paths += [(f"claimsift, {w} workers", False, "torch", "auto", w, None) for w in counts]
+    if half and not gpu:  # bf16 on a CPU pads widths to repeat oneDNN's kernels: what that buys, in this run
+        paths += [(UNROUNDED, False, "torch", "auto", None, 1), ("claimsift fp32", False, "torch", "fp32", None, None)]
+    paths += [("claimsift int8", True, "torch", "fp32", None, None)] * args.quantize
     if args.onnx:  # the first ONNX load exports and caches the graph; the timed runs come after it
-        paths += [("claimsift onnx", False, "onnx", "fp32", None)]
-        paths += [("claimsift onnx int8", True, "onnx", "fp32", None)] * args.quantize
+        paths += [("claimsift onnx", False, "onnx", "fp32", None, None)]
+        paths += [("claimsift onnx int8", True, "onnx", "fp32", None, None)] * args.quantize
     common = (args.model, args.sentences, args.device)
-    jobs = {name: (_run_detector, *common, args.warm_all, args.batch_size, q, rt, prec, w)
-            for name, q, rt, prec, w in paths}
+    jobs = {name: (_run_detector, *common, args.warm_all, args.batch_size, q, rt, prec, w, m)
+            for name, q, rt, prec, w, m in paths}
     jobs[FORWARD] = (_run_forward, *common, args.batch_size)
     jobs[HOST] = (_run_host, *common, args.batch_size, None)
     # The baseline is the plain pipeline a user gets: fp32 on a CPU. On a GPU, and on a CPU with

@@ -237,6 +237,8 @@ class ClaimDetector:
         self.batch_size = batch_size or (GPU_BATCH_SIZE if self.device.type == "cuda" else CPU_BATCH_SIZE)
         self.workers = _workers(workers, self.device, tokenizer)
         self._executor = None
+        # batches are padded to a multiple of this width (1: to their longest row); an attribute, so a
+        # benchmark can turn the rounding off
         self.width_multiple = BF16_CPU_WIDTH_MULTIPLE if self.dtype is not None and self.device.type == "cpu" else 1
         self.net.to(self.device)
         self.net.eval()

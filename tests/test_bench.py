@@ -66,3 +66,29 @@ def test_warm_all_scores_every_sentence_untimed_before_the_timed_run(tiny_model_
     assert sizes[:2] == [n, n]  # the claimsift row: a whole untimed pass, then the timed one
     text = out.read_text(encoding="utf-8")
     assert "--warm-all" in text and "after an untimed pass" in text
+
+
+def test_bf16_on_a_cpu_adds_rows_for_fp32_and_for_widths_not_rounded_up(tiny_model_dir, tmp_path, monkeypatch):
+    """Where claimsift runs in bf16 on a CPU the table shows, in the same run, what its rounded-up
+    widths buy (the same path with them off) and what the precision buys (fp32, a bf16 pipeline)."""
+    def in_this_process(target, *args):
+        queue = _Queue()
+        target(*args, queue)
+        return queue[0]
+
+    monkeypatch.setenv("CLAIMSIFT_PRECISION", "bf16")
+    monkeypatch.setattr(bench, "_in_process", in_this_process)
+    monkeypatch.setattr(bench, "cold_start", lambda model, *options: 1.5)
+    multiples = []
+    classify_many = detector_module.ClaimDetector.classify_many
+    monkeypatch.setattr(detector_module.ClaimDetector, "classify_many",
+                        lambda self, docs: multiples.append(self.width_multiple) or classify_many(self, docs))
+    out = tmp_path / "speed.md"
+    assert bench.main(["--model", str(tiny_model_dir), "--sentences", "30", "--output", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    names = [line.split(" | ")[0][2:] for line in text.splitlines()
+             if line.startswith("| ") and not line.startswith("| path")]
+    assert names[:3] == ["claimsift", bench.UNROUNDED, "claimsift fp32"] and "pipeline bf16 (batch 32)" in names
+    # warm-up, timed pass and test split per row: claimsift (bf16, rounded), not rounded, fp32 (never rounded)
+    assert multiples[:9] == [16] * 3 + [1] * 6
+    assert "ran in bf16" in text
