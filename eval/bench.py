@@ -70,7 +70,10 @@ def _gpu_mb(device: str | None) -> float | None:
 
 
 def _run_detector(model: str, n: int, device: str | None, warm_all: bool, batch_size: int | None, quantize: bool,
-                  runtime: str, precision: str, workers: int | None, width_multiple: int | None, queue) -> None:
+                  runtime: str, precision: str, workers: int | None, width_multiple: int | None,
+                  onednn_cache: int | None, queue) -> None:
+    if onednn_cache is not None:  # read by oneDNN at its first primitive: set before any model is built
+        os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = str(onednn_cache)
     from claimsift.data.corpus import load_records
     from claimsift.model.detector import ClaimDetector
     from claimsift.model.labels import LABELS
@@ -307,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", default=None,
                    help="claimsift's host-side worker processes (default: the detector's choice, none on a "
                         "CPU); a comma list, e.g. 0,6,12, adds a row for each")
+    p.add_argument("--onednn-cache", default=None,
+                   help="a comma list of oneDNN primitive-cache capacities (claimsift caps it at 8 for bf16 on a "
+                        "CPU); adds a row for each, so a different cap is measured against the default in one run")
     p.add_argument("--repeats", type=int, default=1,
                    help="time every row this many times, in rounds, and report each row's median run")
     p.add_argument("--warm-all", action="store_true",
@@ -325,17 +331,20 @@ def main(argv: list[str] | None = None) -> int:
     precision = precision_name(resolve_precision("auto", args.device or ("cuda" if gpu else "cpu")))
     half = precision == "bf16"
     counts = [int(w) for w in args.workers.split(",")] if args.workers else []
-    paths = [("claimsift", False, "torch", "auto", None, None)]
-    paths += [(f"claimsift, {w} workers", False, "torch", "auto", w, None) for w in counts]
+    caches = [int(c) for c in args.onednn_cache.split(",")] if args.onednn_cache else []
+    paths = [("claimsift", False, "torch", "auto", None, None, None)]
+    paths += [(f"claimsift, {w} workers", False, "torch", "auto", w, None, None) for w in counts]
     if half and not gpu:  # bf16 on a CPU pads widths to repeat oneDNN's kernels: what that buys, in this run
-        paths += [(UNROUNDED, False, "torch", "auto", None, 1), ("claimsift fp32", False, "torch", "fp32", None, None)]
-    paths += [("claimsift int8", True, "torch", "fp32", None, None)] * args.quantize
+        paths += [(UNROUNDED, False, "torch", "auto", None, 1, None),
+                  ("claimsift fp32", False, "torch", "fp32", None, None, None)]
+    paths += [(f"claimsift, oneDNN cache {c}", False, "torch", "auto", None, None, c) for c in caches]
+    paths += [("claimsift int8", True, "torch", "fp32", None, None, None)] * args.quantize
     if args.onnx:  # the first ONNX load exports and caches the graph; the timed runs come after it
-        paths += [("claimsift onnx", False, "onnx", "fp32", None, None)]
-        paths += [("claimsift onnx int8", True, "onnx", "fp32", None, None)] * args.quantize
+        paths += [("claimsift onnx", False, "onnx", "fp32", None, None, None)]
+        paths += [("claimsift onnx int8", True, "onnx", "fp32", None, None, None)] * args.quantize
     common = (args.model, args.sentences, args.device)
-    jobs = {name: (_run_detector, *common, args.warm_all, args.batch_size, q, rt, prec, w, m)
-            for name, q, rt, prec, w, m in paths}
+    jobs = {name: (_run_detector, *common, args.warm_all, args.batch_size, q, rt, prec, w, m, c)
+            for name, q, rt, prec, w, m, c in paths}
     jobs[FORWARD] = (_run_forward, *common, args.batch_size)
     jobs[HOST] = (_run_host, *common, args.batch_size, None)
     # The baseline is the plain pipeline a user gets: fp32 on a CPU. On a GPU, and on a CPU with
@@ -365,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         + (f" --device {args.device}" if args.device else "")
         + (f" --batch-size {args.batch_size}" if args.batch_size else "")
         + (f" --workers {args.workers}" if args.workers else "")
+        + (f" --onednn-cache {args.onednn_cache}" if args.onednn_cache else "")
         + (" --quantize" if args.quantize else "") + (" --onnx" if args.onnx else "")
         + (f" --repeats {args.repeats}" if args.repeats > 1 else "") + (" --warm-all" if args.warm_all else "")
         + (" --append" if args.append else "")

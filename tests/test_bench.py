@@ -1,5 +1,7 @@
 """The speed benchmark's table: every row, repeated in rounds, reported as its median run."""
 
+import os
+
 import claimsift.model.detector as detector_module
 from claimsift.eval import bench
 
@@ -92,3 +94,32 @@ def test_bf16_on_a_cpu_adds_rows_for_fp32_and_for_widths_not_rounded_up(tiny_mod
     # warm-up, timed pass and test split per row: claimsift (bf16, rounded), not rounded, fp32 (never rounded)
     assert multiples[:9] == [16] * 3 + [1] * 6
     assert "ran in bf16" in text
+
+
+def test_onednn_cache_rows_run_with_that_capacity(tiny_model_dir, tmp_path, monkeypatch):
+    """``--onednn-cache 32`` adds a row whose process sets oneDNN's cache to 32 before its model is built."""
+    def in_this_process(target, *args):
+        queue = _Queue()
+        target(*args, queue)
+        return queue[0]
+
+    monkeypatch.setenv("CLAIMSIFT_PRECISION", "fp32")
+    monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "8")  # restored afterwards: the row sets it in-process
+    monkeypatch.setattr(bench, "_in_process", in_this_process)
+    monkeypatch.setattr(bench, "cold_start", lambda model, *options: 1.5)
+    seen = []
+    from_pretrained = detector_module.ClaimDetector.from_pretrained.__func__
+    def recording(cls, *args, **kwargs):
+        seen.append(os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"])
+        return from_pretrained(cls, *args, **kwargs)
+
+    monkeypatch.setattr(detector_module.ClaimDetector, "from_pretrained", classmethod(recording))
+    out = tmp_path / "speed.md"
+    assert bench.main(["--model", str(tiny_model_dir), "--sentences", "30", "--onednn-cache", "32",
+                       "--output", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    names = [line.split(" | ")[0][2:] for line in text.splitlines()
+             if line.startswith("| ") and not line.startswith("| path")]
+    assert names[:2] == ["claimsift", "claimsift, oneDNN cache 32"]
+    assert seen[:2] == ["8", "32"]  # the default row keeps the cap it found; the cache row loads under its own
+    assert "--onednn-cache 32" in text
