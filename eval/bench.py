@@ -311,8 +311,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="claimsift's host-side worker processes (default: the detector's choice, none on a "
                         "CPU); a comma list, e.g. 0,6,12, adds a row for each")
     p.add_argument("--onednn-cache", default=None,
-                   help="a comma list of oneDNN primitive-cache capacities (claimsift caps it at 8 for bf16 on a "
-                        "CPU); adds a row for each, so a different cap is measured against the default in one run")
+                   help="a comma list of oneDNN primitive-cache capacities (claimsift caps it for bf16 on a CPU: "
+                        "limit_onednn_cache); adds a row for each, measured against that cap in one run")
     p.add_argument("--repeats", type=int, default=1,
                    help="time every row this many times, in rounds, and report each row's median run")
     p.add_argument("--warm-all", action="store_true",

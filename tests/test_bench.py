@@ -10,15 +10,29 @@ class _Queue(list):
     put = list.append
 
 
+def _in_this_process(target, *args):
+    """Stands in for ``bench._in_process``: the rows' own code, without a process each."""
+    queue = _Queue()
+    target(*args, queue)
+    return queue[0]
+
+
+def _table_rows(text: str) -> list[str]:
+    """The speed table's body lines, header and rule left out."""
+    return [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| path")]
+
+
+def _row_names(text: str) -> list[str]:
+    return [line.split(" | ")[0][2:] for line in _table_rows(text)]
+
+
 def test_the_benchmark_reports_median_runs_their_range_and_the_feeding_processs_cpu(tiny_model_dir, tmp_path,
                                                                                      monkeypatch):
     calls = []
 
-    def in_this_process(target, *args):  # the rows' own code, without a process each
+    def in_this_process(target, *args):
         calls.append(target.__name__)
-        queue = _Queue()
-        target(*args, queue)
-        return queue[0]
+        return _in_this_process(target, *args)
 
     monkeypatch.setattr(bench, "_in_process", in_this_process)
     monkeypatch.setattr(bench, "cold_start", lambda model, *options: 1.5)
@@ -28,8 +42,8 @@ def test_the_benchmark_reports_median_runs_their_range_and_the_feeding_processs_
     assert bench.main(["--model", str(tiny_model_dir), "--sentences", "30", "--repeats", "2",
                        "--workers", "0", "--output", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
-    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| path")]
-    names = [line.split(" | ")[0][2:] for line in rows]
+    rows = _table_rows(text)
+    names = _row_names(text)
     assert names[:2] == ["claimsift", "claimsift, 0 workers"] and bench.FORWARD in names and bench.HOST in names
     assert len(calls) == 2 * len(names)  # every row twice, in rounds: the first round ends before the second
     assert calls[:len(names)] == calls[len(names):]
@@ -50,12 +64,7 @@ def test_median_run_takes_the_middle_time_and_the_largest_memory():
 
 
 def test_warm_all_scores_every_sentence_untimed_before_the_timed_run(tiny_model_dir, tmp_path, monkeypatch):
-    def in_this_process(target, *args):
-        queue = _Queue()
-        target(*args, queue)
-        return queue[0]
-
-    monkeypatch.setattr(bench, "_in_process", in_this_process)
+    monkeypatch.setattr(bench, "_in_process", _in_this_process)
     monkeypatch.setattr(bench, "cold_start", lambda model, *options: 1.5)
     sizes = []
     classify_many = detector_module.ClaimDetector.classify_many
@@ -73,13 +82,8 @@ def test_warm_all_scores_every_sentence_untimed_before_the_timed_run(tiny_model_
 def test_bf16_on_a_cpu_adds_rows_for_fp32_and_for_widths_not_rounded_up(tiny_model_dir, tmp_path, monkeypatch):
     """Where claimsift runs in bf16 on a CPU the table shows, in the same run, what its rounded-up
     widths buy (the same path with them off) and what the precision buys (fp32, a bf16 pipeline)."""
-    def in_this_process(target, *args):
-        queue = _Queue()
-        target(*args, queue)
-        return queue[0]
-
     monkeypatch.setenv("CLAIMSIFT_PRECISION", "bf16")
-    monkeypatch.setattr(bench, "_in_process", in_this_process)
+    monkeypatch.setattr(bench, "_in_process", _in_this_process)
     monkeypatch.setattr(bench, "cold_start", lambda model, *options: 1.5)
     multiples = []
     classify_many = detector_module.ClaimDetector.classify_many
@@ -88,8 +92,7 @@ def test_bf16_on_a_cpu_adds_rows_for_fp32_and_for_widths_not_rounded_up(tiny_mod
     out = tmp_path / "speed.md"
     assert bench.main(["--model", str(tiny_model_dir), "--sentences", "30", "--output", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
-    names = [line.split(" | ")[0][2:] for line in text.splitlines()
-             if line.startswith("| ") and not line.startswith("| path")]
+    names = _row_names(text)
     assert names[:3] == ["claimsift", bench.UNROUNDED, "claimsift fp32"] and "pipeline bf16 (batch 32)" in names
     # warm-up, timed pass and test split per row: claimsift (bf16, rounded), not rounded, fp32 (never rounded)
     assert multiples[:9] == [16] * 3 + [1] * 6
@@ -98,14 +101,9 @@ def test_bf16_on_a_cpu_adds_rows_for_fp32_and_for_widths_not_rounded_up(tiny_mod
 
 def test_onednn_cache_rows_run_with_that_capacity(tiny_model_dir, tmp_path, monkeypatch):
     """``--onednn-cache 32`` adds a row whose process sets oneDNN's cache to 32 before its model is built."""
-    def in_this_process(target, *args):
-        queue = _Queue()
-        target(*args, queue)
-        return queue[0]
-
     monkeypatch.setenv("CLAIMSIFT_PRECISION", "fp32")
     monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "8")  # restored afterwards: the row sets it in-process
-    monkeypatch.setattr(bench, "_in_process", in_this_process)
+    monkeypatch.setattr(bench, "_in_process", _in_this_process)
     monkeypatch.setattr(bench, "cold_start", lambda model, *options: 1.5)
     seen = []
     from_pretrained = detector_module.ClaimDetector.from_pretrained.__func__
@@ -118,8 +116,7 @@ def test_onednn_cache_rows_run_with_that_capacity(tiny_model_dir, tmp_path, monk
     assert bench.main(["--model", str(tiny_model_dir), "--sentences", "30", "--onednn-cache", "32",
                        "--output", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
-    names = [line.split(" | ")[0][2:] for line in text.splitlines()
-             if line.startswith("| ") and not line.startswith("| path")]
+    names = _row_names(text)
     assert names[:2] == ["claimsift", "claimsift, oneDNN cache 32"]
     assert seen[:2] == ["8", "32"]  # the default row keeps the cap it found; the cache row loads under its own
     assert "--onednn-cache 32" in text
