@@ -69,13 +69,17 @@ def precision_name(dtype: torch.dtype | None) -> str:
     return "bf16" if dtype == torch.bfloat16 else "fp32"
 
 
-def limit_onednn_cache(capacity: int = 8) -> None:
+def limit_onednn_cache(capacity: int = 32) -> None:
     """Cap oneDNN's primitive cache for bf16 on a CPU, unless the user already set it.
 
     Every new input shape gets its own oneDNN primitive, and in bf16 each holds a repacked copy of
-    the weights; length-sorted batches are nearly all different shapes, so the default cache (1,024)
-    only grows. Measured on 10,000 sentences: peak RSS 1,464 MB with the default, 930-990 MB with 8,
-    at the same speed. oneDNN reads the variable when it first builds a primitive, so this must run
-    before the first bf16 forward pass; later it changes nothing.
+    the weights. Before widths were rounded up, length-sorted batches were nearly all different
+    shapes and the default cache (1,024) only grew: peak RSS 1,464 MB on 10,000 sentences, against
+    930-990 MB with a cap of 8. Rounded widths (``BF16_CPU_WIDTH_MULTIPLE`` in the detector) leave
+    about 16 shapes, which a cap of 8 cannot hold, so kernels were rebuilt as a group swept from short
+    rows to long: on an AMX Xeon a cap of 32 labelled 401 sentences a second against 353 with 8, for
+    48 MB more, and 1,024 gave 393 (eval/results/speed_xeon_cache.md). oneDNN reads the variable
+    when it first builds a primitive, so this must run before the first bf16 forward pass; later it
+    changes nothing.
     """
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(capacity))

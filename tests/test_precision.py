@@ -1,6 +1,7 @@
 """bf16 where the hardware has it: how "auto" resolves, and the bf16 paths of inference and training."""
 
 import json
+import os
 
 import pytest
 import torch
@@ -56,6 +57,19 @@ def test_bf16_inference_keeps_the_labels_and_refuses_to_save(tiny_model_dir, tmp
         bf16.save_pretrained(tmp_path / "copy")
     with pytest.raises(ValueError, match="bf16"):
         ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx", precision="bf16")
+
+
+def test_a_bf16_cpu_load_caps_onednns_cache_unless_the_user_set_it(tiny_model_dir, monkeypatch):
+    """The cap holds the ~16 shapes rounded widths leave (eval/results/speed_xeon_cache.md); a user's wins."""
+    var = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
+    monkeypatch.delenv(var, raising=False)
+    ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", precision="fp32")
+    assert var not in os.environ  # fp32 runs on MKL's prebuilt kernels: nothing to cap
+    ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", precision="bf16")
+    assert os.environ[var] == "32"
+    monkeypatch.setenv(var, "4")
+    ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", precision="bf16")
+    assert os.environ[var] == "4"
 
 
 def test_auto_runtime_is_onnx_on_cpu_unless_bf16_is_asked_for(tiny_model_dir, monkeypatch):
