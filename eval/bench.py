@@ -10,7 +10,9 @@ the ceiling end to end can approach. A fourth times the rest: ``classify_many`` 
 outputs replayed, the ceiling however fast the network gets. ``--device cuda`` runs them on a GPU (bf16). On a CPU
 with native bf16 (AMX or AVX512-BF16) claimsift's default is bf16: the table then also times it
 in fp32 and a bf16 pipeline, so the precision's share of the gain is visible, and without its
-widths rounded up (``ClaimDetector.width_multiple``), so is what the rounding buys.
+widths rounded up (``ClaimDetector.width_multiple``), so is what the rounding buys. On a CPU, where
+claimsift runs batches through the network from two threads at once (``lanes``), a row runs one at
+a time, and the forward row runs the batches as many at once as claimsift does.
 
 The forward and host rows see all the sentences once, untimed, before their timed pass (the host
 row to record the network's outputs); claimsift's and the pipeline's rows see a few, or with
@@ -31,11 +33,27 @@ import resource
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 FORWARD = "forward pass alone (same inputs, on the device)"
 HOST = "host path alone (network outputs replayed)"
 UNROUNDED = "claimsift, widths not rounded up"
+ONE_LANE = "claimsift, one batch at a time (lanes=1)"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How one claimsift row of the table loads its detector (``None``: the detector's own choice)."""
+
+    name: str
+    quantize: bool = False
+    runtime: str = "torch"
+    precision: str = "auto"
+    workers: int | None = None
+    width_multiple: int | None = None
+    onednn_cache: int | None = None  # oneDNN's primitive-cache capacity, set in the row's process
+    lanes: int | None = None
 
 
 def _rss_mb() -> float:
@@ -69,20 +87,19 @@ def _gpu_mb(device: str | None) -> float | None:
     return torch.cuda.max_memory_allocated() / 2**20 if _on_gpu(device) else None
 
 
-def _run_detector(model: str, n: int, device: str | None, warm_all: bool, batch_size: int | None, quantize: bool,
-                  runtime: str, precision: str, workers: int | None, width_multiple: int | None,
-                  onednn_cache: int | None, queue) -> None:
-    if onednn_cache is not None:  # read by oneDNN at its first primitive: set before any model is built
-        os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = str(onednn_cache)
+def _run_detector(model: str, n: int, device: str | None, warm_all: bool, batch_size: int | None, v: Variant,
+                  queue) -> None:
+    if v.onednn_cache is not None:  # read by oneDNN at its first primitive: set before any model is built
+        os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = str(v.onednn_cache)
     from claimsift.data.corpus import load_records
     from claimsift.model.detector import ClaimDetector
     from claimsift.model.labels import LABELS
     from sklearn.metrics import f1_score
 
-    det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, quantize=quantize,
-                                        precision=precision, runtime=runtime, workers=workers)
-    if width_multiple is not None:
-        det.width_multiple = width_multiple
+    det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, quantize=v.quantize,
+                                        precision=v.precision, runtime=v.runtime, workers=v.workers, lanes=v.lanes)
+    if v.width_multiple is not None:
+        det.width_multiple = v.width_multiple
     docs, flat = _sentences(n)
     det.classify_many(docs if warm_all else docs[:2])  # warm-up
     _sync(det.device)
@@ -129,8 +146,10 @@ def _run_forward(model: str, n: int, device: str | None, batch_size: int | None,
     """The network's forward pass alone on the same inputs: tokenized, padded and on the device first.
 
     The ceiling for ``classify_many``: what is left between the two is tokenization, collation,
-    transfers and decoding.
+    transfers and decoding. The batches run as many at once as claimsift runs them (``lanes``).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     import torch
     from claimsift.model import host
     from claimsift.model.detector import ClaimDetector
@@ -143,16 +162,24 @@ def _run_forward(model: str, n: int, device: str | None, batch_size: int | None,
         batches += [inputs for _, inputs in det._batches(packed)]
     dtype = det.dtype  # the precision claimsift itself runs in there
 
-    def forward_all():
+    def forward(inputs):
+        # inference_mode and autocast hold per thread: each lane enters its own
         with torch.inference_mode(), torch.autocast(det.device.type, dtype=dtype, enabled=dtype is not None):
+            det.net(**inputs)
+
+    def forward_all():
+        if det.lanes == 1:
             for inputs in batches:
-                det.net(**inputs)
+                forward(inputs)
+        else:
+            list(lanes.map(forward, batches))
         _sync(det.device)
 
-    forward_all()  # warm-up
-    start = time.perf_counter()
-    forward_all()
-    seconds = time.perf_counter() - start
+    with ThreadPoolExecutor(det.lanes) as lanes:
+        forward_all()  # warm-up
+        start = time.perf_counter()
+        forward_all()
+        seconds = time.perf_counter() - start
     queue.put({"sentences": len(flat), "seconds": seconds, "peak_rss_mb": _rss_mb(), "gpu_mb": _gpu_mb(device),
                "macro_f1": None})
 
@@ -163,11 +190,13 @@ def _run_host(model: str, n: int, device: str | None, batch_size: int | None, wo
     The network's outputs on these inputs are recorded in one untimed run, then handed back batch
     by batch in a timed one, so tokenization, packing, collation, transfers, decoding and result
     assembly are all that is left. That is the ceiling end to end can reach however fast the
-    network gets (on a GPU the network is cheap and this is the gap the issue is about).
+    network gets (on a GPU the network is cheap and this is the gap the issue is about). One lane:
+    the outputs are replayed in the order they were recorded, which lanes would not keep.
     """
     from claimsift.model.detector import ClaimDetector
 
-    det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, runtime="torch", workers=workers)
+    det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, runtime="torch", workers=workers,
+                                        lanes=1)
     docs, flat = _sentences(n)
     recorded = _Recorder(det.net)
     det.net = recorded
@@ -332,19 +361,19 @@ def main(argv: list[str] | None = None) -> int:
     half = precision == "bf16"
     counts = [int(w) for w in args.workers.split(",")] if args.workers else []
     caches = [int(c) for c in args.onednn_cache.split(",")] if args.onednn_cache else []
-    paths = [("claimsift", False, "torch", "auto", None, None, None)]
-    paths += [(f"claimsift, {w} workers", False, "torch", "auto", w, None, None) for w in counts]
+    variants = [Variant("claimsift")]
+    variants += [Variant(f"claimsift, {w} workers", workers=w) for w in counts]
+    if not gpu:  # two batches through the network at once on a CPU: what that buys, in this run
+        variants += [Variant(ONE_LANE, lanes=1)]
     if half and not gpu:  # bf16 on a CPU pads widths to repeat oneDNN's kernels: what that buys, in this run
-        paths += [(UNROUNDED, False, "torch", "auto", None, 1, None),
-                  ("claimsift fp32", False, "torch", "fp32", None, None, None)]
-    paths += [(f"claimsift, oneDNN cache {c}", False, "torch", "auto", None, None, c) for c in caches]
-    paths += [("claimsift int8", True, "torch", "fp32", None, None, None)] * args.quantize
+        variants += [Variant(UNROUNDED, width_multiple=1), Variant("claimsift fp32", precision="fp32")]
+    variants += [Variant(f"claimsift, oneDNN cache {c}", onednn_cache=c) for c in caches]
+    variants += [Variant("claimsift int8", quantize=True, precision="fp32")] * args.quantize
     if args.onnx:  # the first ONNX load exports and caches the graph; the timed runs come after it
-        paths += [("claimsift onnx", False, "onnx", "fp32", None, None, None)]
-        paths += [("claimsift onnx int8", True, "onnx", "fp32", None, None, None)] * args.quantize
+        variants += [Variant("claimsift onnx", runtime="onnx", precision="fp32")]
+        variants += [Variant("claimsift onnx int8", quantize=True, runtime="onnx", precision="fp32")] * args.quantize
     common = (args.model, args.sentences, args.device)
-    jobs = {name: (_run_detector, *common, args.warm_all, args.batch_size, q, rt, prec, w, m, c)
-            for name, q, rt, prec, w, m, c in paths}
+    jobs = {v.name: (_run_detector, *common, args.warm_all, args.batch_size, v) for v in variants}
     jobs[FORWARD] = (_run_forward, *common, args.batch_size)
     jobs[HOST] = (_run_host, *common, args.batch_size, None)
     # The baseline is the plain pipeline a user gets: fp32 on a CPU. On a GPU, and on a CPU with

@@ -17,7 +17,7 @@ import warnings
 import weakref
 from collections import deque
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -64,6 +64,13 @@ MAX_AUTO_WORKERS = 6
 # has a new shape, 22 ms when shapes repeat). Widths rounded up to a multiple of this repeat shapes
 # across batches for about 3% more tokens. fp32 runs on MKL's prebuilt kernels and is not padded.
 BF16_CPU_WIDTH_MULTIPLE = 16
+# Batches run through the network at once on a CPU, each from its own thread. One forward pass
+# leaves cores idle: the Python between operations, and the small operations between the matrix
+# products, run on one thread. Two at once, each op still on all intra-op threads, labelled
+# 550-770 sentences/s against 390-450 for one on a 2-core AMX Xeon (ad hoc; eval/bench.py
+# --lanes measures it). ONNX Runtime shares one thread pool between concurrent runs, and two lanes
+# were 9% slower there, so it keeps one. Unmeasured on larger CPUs; ``lanes=1`` runs one at a time.
+CPU_LANES = 2
 
 
 class ModelFolderError(ValueError):
@@ -153,6 +160,17 @@ def _workers(workers: int | None, device: torch.device, tokenizer) -> int:
     return workers
 
 
+def _lanes(lanes: int | None, device: torch.device, net) -> int:
+    """How many batches a detector runs through its network at once (see ``ClaimDetector.from_pretrained``)."""
+    if lanes is None:
+        return CPU_LANES if device.type == "cpu" and isinstance(net, torch.nn.Module) else 1
+    if lanes < 1:
+        raise ValueError(f"lanes must be 1 or more, got {lanes}")
+    if lanes > 1 and device.type != "cpu":
+        raise ValueError("lanes is for CPU inference: a GPU runs one batch at a time, queued without waiting")
+    return lanes
+
+
 def _load_tokenizer(base: Base):
     from transformers import AutoTokenizer
 
@@ -226,7 +244,8 @@ class ClaimDetector:
     """The claimsift model: ``from_pretrained``, ``save_pretrained``, ``classify``, ``score``."""
 
     def __init__(self, net: ClaimNet, tokenizer, config: DetectorConfig, device: str | None = None,
-                 batch_size: int | None = None, precision: str = "auto", workers: int | None = None):
+                 batch_size: int | None = None, precision: str = "auto", workers: int | None = None,
+                 lanes: int | None = None):
         self.net = net
         self.tokenizer = tokenizer
         self.config = config
@@ -237,6 +256,8 @@ class ClaimDetector:
         self.batch_size = batch_size or (GPU_BATCH_SIZE if self.device.type == "cuda" else CPU_BATCH_SIZE)
         self.workers = _workers(workers, self.device, tokenizer)
         self._executor = None
+        self.lanes = _lanes(lanes, self.device, net)
+        self._lane_pool = None
         # batches are padded to a multiple of this width (1: to their longest row); an attribute, so a
         # benchmark can turn the rounding off
         self.width_multiple = BF16_CPU_WIDTH_MULTIPLE if self.dtype is not None and self.device.type == "cpu" else 1
@@ -266,7 +287,8 @@ class ClaimDetector:
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, *, device: str | None = None,
                         batch_size: int | None = None, quantize: bool = False, runtime: str = "torch",
-                        precision: str = "auto", workers: int | None = None) -> ClaimDetector:
+                        precision: str = "auto", workers: int | None = None,
+                        lanes: int | None = None) -> ClaimDetector:
         """Load ``default`` (the shipped model), ``accurate``, or a saved model folder; offline.
 
         ``runtime="onnx"`` (CPU) runs the network in ONNX Runtime from a graph exported once and
@@ -281,6 +303,9 @@ class ClaimDetector:
         ``workers`` is how many processes tokenize and decode beside the one running the network:
         ``None`` picks them (on a GPU, the machine's cores less two, at most 6; on a CPU, none,
         since the network itself needs the cores); see :meth:`close`.
+        ``lanes`` is how many batches run through the network at once on a CPU, each from its own
+        thread (``None``: ``CPU_LANES``, 2, in PyTorch on a CPU; 1 in ONNX Runtime, where two were
+        slower, and on a GPU, which takes no other value).
         """
         from safetensors.torch import load_file
 
@@ -321,7 +346,8 @@ class ClaimDetector:
         if runtime == "onnx" or (runtime == "auto" and on_cpu and asked != "bf16"):
             try:
                 net = _onnx_net(cls, folder, cfg, quantize)
-                return cls(net, load_core(base) or _load_tokenizer(base), cfg, "cpu", batch_size, "fp32", workers)
+                return cls(net, load_core(base) or _load_tokenizer(base), cfg, "cpu", batch_size, "fp32", workers,
+                           lanes)
             except Exception as e:  # noqa: BLE001 - "auto" must still score when a graph cannot be built
                 if runtime == "onnx":
                     raise
@@ -343,7 +369,7 @@ class ClaimDetector:
                 logger.warning("int8 in PyTorch is measured only on the MiniLM base (it broke MPNet); "
                                "use runtime='onnx' with quantize=True for %s", cfg.base)
             net = torch.ao.quantization.quantize_dynamic(net.eval(), {torch.nn.Linear}, dtype=torch.qint8)
-        det = cls(net, tokenizer, cfg, device, batch_size, "fp32" if quantize else precision, workers)
+        det = cls(net, tokenizer, cfg, device, batch_size, "fp32" if quantize else precision, workers, lanes)
         if det.dtype is not None and det.device.type == "cpu":
             # Measured: encoder weights stored in bf16 score 15-60% faster on a CPU than casting
             # them at every call under autocast (the heads stay fp32 for the softmax).
@@ -445,8 +471,22 @@ class ClaimDetector:
         return outputs, done
 
     def _launch(self, packed: Packed) -> list[tuple]:
-        """Queue every batch of a group: ``(rows, outputs, done)`` each (see :meth:`_run`)."""
-        return [(rows, *self._run(inputs)) for rows, inputs in self._batches(packed)]
+        """Queue every batch of a group: ``(rows, outputs, done)`` each (see :meth:`_run`).
+
+        With ``lanes`` above 1 the batches go to that many threads and ``outputs`` is a future:
+        this thread returns at once and decodes the previous group while they run.
+        """
+        if self.lanes == 1:
+            return [(rows, *self._run(inputs)) for rows, inputs in self._batches(packed)]
+        if self._lane_pool is None:
+            self._lane_pool = ThreadPoolExecutor(self.lanes, thread_name_prefix="claimsift-lane")
+        return [(rows, self._lane_pool.submit(self._run_in_lane, inputs), None)
+                for rows, inputs in self._batches(packed)]
+
+    def _run_in_lane(self, inputs: dict) -> list:
+        # inference_mode is per thread: the caller's does not reach a lane
+        with torch.inference_mode():
+            return self._run(inputs)[0]
 
     @staticmethod
     def _read_back(launched: list[tuple]) -> tuple[list[tuple], bool]:
@@ -455,6 +495,8 @@ class ClaimDetector:
         for rows, outputs, done in launched:
             if done is not None:
                 done.synchronize()
+            if isinstance(outputs, Future):
+                outputs = outputs.result()
             batches.append((rows, *(t.numpy() for t in outputs)))
         return batches, bool(launched) and launched[0][2] is not None
 
@@ -544,7 +586,10 @@ class ClaimDetector:
         return self._executor
 
     def close(self) -> None:
-        """Stop the worker processes, if any were started (they are also stopped at exit)."""
+        """Stop the worker processes and lane threads, if any were started (also stopped at exit)."""
+        if self._lane_pool is not None:
+            self._lane_pool.shutdown()
+            self._lane_pool = None
         if self._executor is not None:
             self._finalizer.detach()
             self._executor.close()

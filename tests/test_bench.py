@@ -79,23 +79,32 @@ def test_warm_all_scores_every_sentence_untimed_before_the_timed_run(tiny_model_
     assert "--warm-all" in text and "after an untimed pass" in text
 
 
-def test_bf16_on_a_cpu_adds_rows_for_fp32_and_for_widths_not_rounded_up(tiny_model_dir, tmp_path, monkeypatch):
-    """Where claimsift runs in bf16 on a CPU the table shows, in the same run, what its rounded-up
-    widths buy (the same path with them off) and what the precision buys (fp32, a bf16 pipeline)."""
+def test_bf16_on_a_cpu_adds_rows_for_one_lane_fp32_and_widths_not_rounded_up(tiny_model_dir, tmp_path, monkeypatch):
+    """Where claimsift runs in bf16 on a CPU the table shows, in the same run, what its lanes buy (one
+    batch at a time), what its rounded-up widths buy (the same path with them off) and what the
+    precision buys (fp32, a bf16 pipeline)."""
     monkeypatch.setenv("CLAIMSIFT_PRECISION", "bf16")
     monkeypatch.setattr(bench, "_in_process", _in_this_process)
     monkeypatch.setattr(bench, "cold_start", lambda model, *options: 1.5)
-    multiples = []
+    multiples, lanes = [], []
     classify_many = detector_module.ClaimDetector.classify_many
-    monkeypatch.setattr(detector_module.ClaimDetector, "classify_many",
-                        lambda self, docs: multiples.append(self.width_multiple) or classify_many(self, docs))
+
+    def recording(self, docs):
+        multiples.append(self.width_multiple)
+        lanes.append(self.lanes)
+        return classify_many(self, docs)
+
+    monkeypatch.setattr(detector_module.ClaimDetector, "classify_many", recording)
     out = tmp_path / "speed.md"
     assert bench.main(["--model", str(tiny_model_dir), "--sentences", "30", "--output", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     names = _row_names(text)
-    assert names[:3] == ["claimsift", bench.UNROUNDED, "claimsift fp32"] and "pipeline bf16 (batch 32)" in names
-    # warm-up, timed pass and test split per row: claimsift (bf16, rounded), not rounded, fp32 (never rounded)
-    assert multiples[:9] == [16] * 3 + [1] * 6
+    assert names[:4] == ["claimsift", bench.ONE_LANE, bench.UNROUNDED, "claimsift fp32"]
+    assert "pipeline bf16 (batch 32)" in names
+    # warm-up, timed pass and test split per row: claimsift (bf16, rounded), one lane (rounded), not
+    # rounded, fp32 (never rounded)
+    assert multiples[:12] == [16] * 6 + [1] * 6
+    assert lanes[:12] == [2] * 3 + [1] * 3 + [2] * 6
     assert "ran in bf16" in text
 
 
@@ -117,6 +126,7 @@ def test_onednn_cache_rows_run_with_that_capacity(tiny_model_dir, tmp_path, monk
                        "--output", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     names = _row_names(text)
-    assert names[:2] == ["claimsift", "claimsift, oneDNN cache 32"]
-    assert seen[:2] == ["8", "32"]  # the default row keeps the cap it found; the cache row loads under its own
+    assert [n for n in names if n != bench.ONE_LANE][:2] == ["claimsift", "claimsift, oneDNN cache 32"]
+    # the default row keeps the cap it found; the cache row loads under its own (each row loads once, in order)
+    assert seen[0] == "8" and seen[names.index("claimsift, oneDNN cache 32")] == "32"
     assert "--onednn-cache 32" in text

@@ -67,6 +67,45 @@ def test_groups_tokenized_ahead_give_the_same_rows(tiny_detector):
         assert a.label == b.label and max(abs(a.scores[k] - b.scores[k]) for k in LABELS) < 1e-6
 
 
+def test_lanes_run_batches_in_threads_and_change_no_result(tiny_detector, monkeypatch):
+    """Two lanes (the CPU default) run a group's batches from two threads while this one decodes the
+    group before; the results are those of one batch at a time, attribution included."""
+    import threading
+
+    docs = [[f"Row {k} of {d} is {'long ' * (k % 9)}enough.", 'Mayor Ruth Ong said, "The plan is sound."']
+            for d in range(9) for k in range(d + 2)]
+    assert tiny_detector.lanes == 2
+    tiny_detector.batch_size = 3  # many batches a group, many groups
+    threads = set()
+    run = tiny_detector._run
+    monkeypatch.setattr(tiny_detector, "_run", lambda inputs: threads.add(threading.current_thread().name)
+                        or run(inputs))
+    two = [r for group in tiny_detector._grouped(docs, chunk=7) for res in group for r in res]
+    assert threads and all(name.startswith("claimsift-lane") for name in threads)
+    tiny_detector.close()
+    assert tiny_detector._lane_pool is None
+    tiny_detector.lanes, threads = 1, set()
+    monkeypatch.setattr(tiny_detector, "_run", lambda inputs: threads.add(threading.current_thread().name)
+                        or run(inputs))
+    one = [r for group in tiny_detector._grouped(docs, chunk=7) for res in group for r in res]
+    assert threads == {threading.current_thread().name}
+    assert [r.to_dict() for r in two] == [r.to_dict() for r in one]
+
+
+def test_lanes_default_to_two_in_torch_on_a_cpu_and_are_checked(tiny_model_dir):
+    import torch
+    from claimsift.model.detector import _lanes
+
+    assert ClaimDetector.from_pretrained(tiny_model_dir, device="cpu").lanes == 2
+    assert ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", lanes=1).lanes == 1
+    assert ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx").lanes == 1  # two were slower there
+    assert _lanes(None, torch.device("cuda"), torch.nn.Linear(1, 1)) == 1
+    with pytest.raises(ValueError, match="lanes must be 1 or more"):
+        ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", lanes=0)
+    with pytest.raises(ValueError, match="lanes is for CPU"):
+        _lanes(2, torch.device("cuda"), torch.nn.Linear(1, 1))
+
+
 def test_fast_encoding_matches_the_tokenizer_call(tiny_detector):
     from claimsift.model.features import context_pairs, encode
 
