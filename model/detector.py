@@ -66,10 +66,12 @@ MAX_AUTO_WORKERS = 6
 BF16_CPU_WIDTH_MULTIPLE = 16
 # Batches run through the network at once on a CPU, each from its own thread. One forward pass
 # leaves cores idle: the Python between operations, and the small operations between the matrix
-# products, run on one thread. Two at once, each op still on all intra-op threads, labelled
-# 550-770 sentences/s against 390-450 for one on a 2-core AMX Xeon (ad hoc; eval/bench.py
-# --lanes measures it). ONNX Runtime shares one thread pool between concurrent runs, and two lanes
-# were 9% slower there, so it keeps one. Unmeasured on larger CPUs; ``lanes=1`` runs one at a time.
+# products, run on one thread. Two at once, each op still on all intra-op threads, labelled 460
+# sentences/s against 395 for one (medians of two runs; at best 618 against 446) on a 2-core AMX
+# Xeon, same labels (eval/results/speed_xeon.md, whose bench has a one-lane row on every CPU run).
+# Three lanes were no faster (ad hoc). ONNX Runtime shares one thread pool between concurrent
+# runs, and two lanes were 9% slower there, so it keeps one. Unmeasured on larger CPUs; ``lanes=1``
+# runs one batch at a time.
 CPU_LANES = 2
 
 
