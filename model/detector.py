@@ -598,6 +598,13 @@ class ClaimDetector:
             self._executor.join()
             self._executor = None
 
+    def __getstate__(self) -> dict:
+        # Pools do not travel: a copy (``Dataset.map(num_proc=...)`` pickles the detector into each
+        # process) starts its own lanes and workers on first use.
+        state = dict(self.__dict__, _lane_pool=None, _executor=None)
+        state.pop("_finalizer", None)
+        return state
+
     def __enter__(self) -> ClaimDetector:
         return self
 

@@ -1,6 +1,7 @@
 """Scale-out: the detector inside ``datasets.Dataset.map`` and in several processes."""
 
 import multiprocessing as mp
+import pickle
 
 from claimsift import ClaimDetector
 
@@ -32,3 +33,15 @@ def test_several_processes_give_the_same_results(tiny_model_dir):
     here = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu").classify(SENTENCES)
     assert labels_a == labels_b == [r.label for r in here]
     assert all(abs(a - b) < 1e-6 for a, b in zip(conf_a, conf_b, strict=True))
+
+
+def test_a_detector_in_use_pickles_without_its_threads(tiny_model_dir):
+    """``Dataset.map(num_proc=...)`` pickles the detector into each process, also after it has scored:
+    its lane threads stay behind and the copy starts its own."""
+    det = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu")
+    before = det.classify(SENTENCES)
+    assert det._lane_pool is not None
+    copy = pickle.loads(pickle.dumps(det))
+    assert copy._lane_pool is None and det._lane_pool is not None
+    assert [r.to_dict() for r in copy.classify(SENTENCES)] == [r.to_dict() for r in before]
+    assert copy._lane_pool is not None and copy._lane_pool is not det._lane_pool
