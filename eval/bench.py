@@ -11,8 +11,9 @@ outputs replayed, the ceiling however fast the network gets. ``--device cuda`` r
 with native bf16 (AMX or AVX512-BF16) claimsift's default is bf16: the table then also times it
 in fp32 and a bf16 pipeline, so the precision's share of the gain is visible, and without its
 widths rounded up (``ClaimDetector.width_multiple``), so is what the rounding buys. On a CPU, where
-claimsift runs batches through the network from two threads at once (``lanes``), a row runs one at
-a time, and the forward row runs the batches as many at once as claimsift does.
+claimsift runs batches through the network from two threads at once (``lanes``), each on its share
+of the intra-op threads, a row runs one at a time, another gives every lane all the threads, and the
+forward row runs the batches as claimsift does.
 
 The forward and host rows see all the sentences once, untimed, before their timed pass (the host
 row to record the network's outputs); claimsift's and the pipeline's rows see a few, or with
@@ -40,6 +41,7 @@ FORWARD = "forward pass alone (same inputs, on the device)"
 HOST = "host path alone (network outputs replayed)"
 UNROUNDED = "claimsift, widths not rounded up"
 ONE_LANE = "claimsift, one batch at a time (lanes=1)"
+SHARED_THREADS = "claimsift, every lane on all threads"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Variant:
     width_multiple: int | None = None
     onednn_cache: int | None = None  # oneDNN's primitive-cache capacity, set in the row's process
     lanes: int | None = None
+    lane_threads: int | None = None  # intra-op threads per lane (None: the detector's split)
 
 
 def _rss_mb() -> float:
@@ -100,6 +103,8 @@ def _run_detector(model: str, n: int, device: str | None, warm_all: bool, batch_
                                         precision=v.precision, runtime=v.runtime, workers=v.workers, lanes=v.lanes)
     if v.width_multiple is not None:
         det.width_multiple = v.width_multiple
+    if v.lane_threads is not None:
+        det.lane_threads = v.lane_threads
     docs, flat = _sentences(n)
     det.classify_many(docs if warm_all else docs[:2])  # warm-up
     _sync(det.device)
@@ -148,11 +153,10 @@ def _run_forward(model: str, n: int, device: str | None, batch_size: int | None,
     The ceiling for ``classify_many``: what is left between the two is tokenization, collation,
     transfers and decoding. The batches run as many at once as claimsift runs them (``lanes``).
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     import torch
     from claimsift.model import host
     from claimsift.model.detector import ClaimDetector
+    from claimsift.model.lanes import start_lanes
 
     det = ClaimDetector.from_pretrained(model, device=device, batch_size=batch_size, runtime="torch")
     docs, flat = _sentences(n)
@@ -175,7 +179,7 @@ def _run_forward(model: str, n: int, device: str | None, batch_size: int | None,
             list(lanes.map(forward, batches))
         _sync(det.device)
 
-    with ThreadPoolExecutor(det.lanes) as lanes:
+    with start_lanes(det.lanes, det.lane_threads) as lanes:
         forward_all()  # warm-up
         start = time.perf_counter()
         forward_all()
@@ -363,8 +367,10 @@ def main(argv: list[str] | None = None) -> int:
     caches = [int(c) for c in args.onednn_cache.split(",")] if args.onednn_cache else []
     variants = [Variant("claimsift")]
     variants += [Variant(f"claimsift, {w} workers", workers=w) for w in counts]
-    if not gpu:  # two batches through the network at once on a CPU: what that buys, in this run
-        variants += [Variant(ONE_LANE, lanes=1)]
+    if not gpu:  # two batches through the network at once on a CPU, each on its share of the threads
+        import torch  # what each buys, in this run
+
+        variants += [Variant(ONE_LANE, lanes=1), Variant(SHARED_THREADS, lane_threads=torch.get_num_threads())]
     if half and not gpu:  # bf16 on a CPU pads widths to repeat oneDNN's kernels: what that buys, in this run
         variants += [Variant(UNROUNDED, width_multiple=1), Variant("claimsift fp32", precision="fp32")]
     variants += [Variant(f"claimsift, oneDNN cache {c}", onednn_cache=c) for c in caches]

@@ -37,6 +37,7 @@ from claimsift.model.bases import (
 from claimsift.model.features import CONTEXT_MODES, WINDOW_CONTEXT_TOKENS, window_mask
 from claimsift.model.host import HostSpec, Packed
 from claimsift.model.labels import LABELS, TAGS
+from claimsift.model.lanes import start_lanes
 from claimsift.model.network import ClaimNet
 from claimsift.model.precision import limit_onednn_cache, requested, resolve_precision
 from claimsift.model.results import Results, SentenceResult
@@ -66,12 +67,12 @@ MAX_AUTO_WORKERS = 6
 BF16_CPU_WIDTH_MULTIPLE = 16
 # Batches run through the network at once on a CPU, each from its own thread. One forward pass
 # leaves cores idle: the Python between operations, and the small operations between the matrix
-# products, run on one thread. Two at once, each op still on all intra-op threads, labelled 460
-# sentences/s against 395 for one (medians of two runs; at best 618 against 446) on a 2-core AMX
-# Xeon, same labels (eval/results/speed_xeon.md, whose bench has a one-lane row on every CPU run).
-# Three lanes were no faster (ad hoc). ONNX Runtime shares one thread pool between concurrent
-# runs, and two lanes were 9% slower there, so it keeps one. Unmeasured on larger CPUs; ``lanes=1``
-# runs one batch at a time.
+# products, run on one thread. Two at once labelled 460 sentences/s against 395 for one (medians
+# of two runs; at best 618 against 446) on a 2-core AMX Xeon, same labels (eval/results/speed_xeon.md,
+# whose bench has a one-lane row on every CPU run), when each op still ran on all intra-op threads;
+# each lane now has its share of them (claimsift.model.lanes). Three lanes were no faster (ad hoc).
+# ONNX Runtime shares one thread pool between concurrent runs, and two lanes were 9% slower
+# there, so it keeps one. ``lanes=1`` runs one batch at a time on all the threads.
 CPU_LANES = 2
 
 
@@ -260,6 +261,9 @@ class ClaimDetector:
         self._executor = None
         self.lanes = _lanes(lanes, self.device, net)
         self._lane_pool = None
+        # intra-op threads per lane (None: the cores split between the lanes); an attribute, so a
+        # benchmark can give each lane all of them, as before lanes had their own
+        self.lane_threads: int | None = None
         # batches are padded to a multiple of this width (1: to their longest row); an attribute, so a
         # benchmark can turn the rounding off
         self.width_multiple = BF16_CPU_WIDTH_MULTIPLE if self.dtype is not None and self.device.type == "cpu" else 1
@@ -306,8 +310,8 @@ class ClaimDetector:
         ``None`` picks them (on a GPU, the machine's cores less two, at most 6; on a CPU, none,
         since the network itself needs the cores); see :meth:`close`.
         ``lanes`` is how many batches run through the network at once on a CPU, each from its own
-        thread (``None``: ``CPU_LANES``, 2, in PyTorch on a CPU; 1 in ONNX Runtime, where two were
-        slower, and on a GPU, which takes no other value).
+        thread with its share of ``torch.get_num_threads()`` (``None``: ``CPU_LANES``, 2, in PyTorch
+        on a CPU; 1 in ONNX Runtime, where two were slower, and on a GPU, which takes no other value).
         """
         from safetensors.torch import load_file
 
@@ -481,7 +485,7 @@ class ClaimDetector:
         if self.lanes == 1:
             return [(rows, *self._run(inputs)) for rows, inputs in self._batches(packed)]
         if self._lane_pool is None:
-            self._lane_pool = ThreadPoolExecutor(self.lanes, thread_name_prefix="claimsift-lane")
+            self._lane_pool = start_lanes(self.lanes, self.lane_threads)
         return [(rows, self._lane_pool.submit(self._run_in_lane, inputs), None)
                 for rows, inputs in self._batches(packed)]
 

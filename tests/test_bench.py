@@ -3,6 +3,7 @@
 import os
 
 import claimsift.model.detector as detector_module
+import torch
 from claimsift.eval import bench
 
 
@@ -81,17 +82,18 @@ def test_warm_all_scores_every_sentence_untimed_before_the_timed_run(tiny_model_
 
 def test_bf16_on_a_cpu_adds_rows_for_one_lane_fp32_and_widths_not_rounded_up(tiny_model_dir, tmp_path, monkeypatch):
     """Where claimsift runs in bf16 on a CPU the table shows, in the same run, what its lanes buy (one
-    batch at a time), what its rounded-up widths buy (the same path with them off) and what the
-    precision buys (fp32, a bf16 pipeline)."""
+    batch at a time, and every lane on all the threads rather than its share), what its rounded-up
+    widths buy (the same path with them off) and what the precision buys (fp32, a bf16 pipeline)."""
     monkeypatch.setenv("CLAIMSIFT_PRECISION", "bf16")
     monkeypatch.setattr(bench, "_in_process", _in_this_process)
     monkeypatch.setattr(bench, "cold_start", lambda model, *options: 1.5)
-    multiples, lanes = [], []
+    multiples, lanes, threads = [], [], []
     classify_many = detector_module.ClaimDetector.classify_many
 
     def recording(self, docs):
         multiples.append(self.width_multiple)
         lanes.append(self.lanes)
+        threads.append(self.lane_threads)
         return classify_many(self, docs)
 
     monkeypatch.setattr(detector_module.ClaimDetector, "classify_many", recording)
@@ -99,12 +101,13 @@ def test_bf16_on_a_cpu_adds_rows_for_one_lane_fp32_and_widths_not_rounded_up(tin
     assert bench.main(["--model", str(tiny_model_dir), "--sentences", "30", "--output", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     names = _row_names(text)
-    assert names[:4] == ["claimsift", bench.ONE_LANE, bench.UNROUNDED, "claimsift fp32"]
+    assert names[:5] == ["claimsift", bench.ONE_LANE, bench.SHARED_THREADS, bench.UNROUNDED, "claimsift fp32"]
     assert "pipeline bf16 (batch 32)" in names
-    # warm-up, timed pass and test split per row: claimsift (bf16, rounded), one lane (rounded), not
-    # rounded, fp32 (never rounded)
-    assert multiples[:12] == [16] * 6 + [1] * 6
-    assert lanes[:12] == [2] * 3 + [1] * 3 + [2] * 6
+    # warm-up, timed pass and test split per row: claimsift (bf16, rounded), one lane (rounded), lanes
+    # on all threads (rounded), not rounded, fp32 (never rounded)
+    assert multiples[:15] == [16] * 9 + [1] * 6
+    assert lanes[:15] == [2] * 3 + [1] * 3 + [2] * 9
+    assert threads[:15] == [None] * 6 + [torch.get_num_threads()] * 3 + [None] * 6
     assert "ran in bf16" in text
 
 
@@ -126,7 +129,8 @@ def test_onednn_cache_rows_run_with_that_capacity(tiny_model_dir, tmp_path, monk
                        "--output", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     names = _row_names(text)
-    assert [n for n in names if n != bench.ONE_LANE][:2] == ["claimsift", "claimsift, oneDNN cache 32"]
+    lane_rows = (bench.ONE_LANE, bench.SHARED_THREADS)
+    assert [n for n in names if n not in lane_rows][:2] == ["claimsift", "claimsift, oneDNN cache 32"]
     # the default row keeps the cap it found; the cache row loads under its own (each row loads once, in order)
     assert seen[0] == "8" and seen[names.index("claimsift, oneDNN cache 32")] == "32"
     assert "--onednn-cache 32" in text
