@@ -4,7 +4,9 @@
 scores the same documents twice per worker count in one fresh process each (a first, cold run
 and a second, warm one) and reports, per run: sentences per second, this process's CPU time per
 sentence, how long it waited for prepared groups and for finished ones, how long it spent
-queueing the network's batches, and how many full garbage collections ran. The benchmark
+queueing the network's batches and waiting for their outputs (with lanes or on a GPU the network
+runs between the two, so most of its time shows in the wait), and how many full garbage
+collections ran. The benchmark
 (``claimsift.eval.bench``) says how fast; this says what bounds it. Lines of JSON go to stdout and,
 with ``--output``, to a file.
 """
@@ -28,6 +30,7 @@ class _Clock:
         self._det = det
         launch, in_workers, finish = det._launch, det._in_workers, det._finish_in_workers
         det._launch = self._timed("queue batches", launch)
+        det._read_back = self._timed("wait for the network", det._read_back)
         det._finish_in_workers = lambda *a: _Waited(finish(*a), self)
 
         def prepared(parts):
@@ -54,7 +57,7 @@ class _Clock:
         return timed
 
     def close(self) -> None:
-        for name in ("_launch", "_in_workers", "_finish_in_workers"):
+        for name in ("_launch", "_read_back", "_in_workers", "_finish_in_workers"):
             delattr(self._det, name)  # the class's methods again
 
 
