@@ -67,10 +67,10 @@ MAX_AUTO_WORKERS = 6
 BF16_CPU_WIDTH_MULTIPLE = 16
 # Batches run through the network at once on a CPU, each from its own thread. One forward pass
 # leaves cores idle: the Python between operations, and the small operations between the matrix
-# products, run on one thread. Two at once labelled 460 sentences/s against 395 for one (medians
-# of two runs; at best 618 against 446) on a 2-core AMX Xeon, same labels (eval/results/speed_xeon.md,
-# whose bench has a one-lane row on every CPU run), when each op still ran on all intra-op threads;
-# each lane now has its share of them (claimsift.model.lanes). Three lanes were no faster (ad hoc).
+# products, run on one thread. Two at once, each on its share of the intra-op threads
+# (claimsift.model.lanes), labelled 448 sentences/s against 378 for one (medians of two runs) on a
+# 2-core AMX Xeon, same labels (eval/results/speed_xeon.md, whose bench has a one-lane row on every
+# CPU run). Three lanes were no faster (ad hoc).
 # ONNX Runtime shares one thread pool between concurrent runs, and two lanes were 9% slower
 # there, so it keeps one. ``lanes=1`` runs one batch at a time on all the threads.
 CPU_LANES = 2
