@@ -36,7 +36,9 @@ def test_the_benchmark_reports_median_runs_their_range_and_the_feeding_processs_
         return _in_this_process(target, *args)
 
     monkeypatch.setattr(bench, "_in_process", in_this_process)
-    monkeypatch.setattr(bench, "cold_start", lambda model, *options: 1.5)
+    starts = []
+    times = iter([3.0, 8.0, 5.0, 6.0])  # auto, torch, then again: cold starts run in rounds too
+    monkeypatch.setattr(bench, "cold_start", lambda model, *options: starts.append(options) or next(times))
     # as on a GPU machine: the detector's own choice is one worker, so the host row uses one
     monkeypatch.setattr(detector_module, "_workers", lambda workers, device, tok: 1 if workers is None else workers)
     out = tmp_path / "speed.md"
@@ -53,6 +55,8 @@ def test_the_benchmark_reports_median_runs_their_range_and_the_feeding_processs_
         sps = float(line.split(" | ")[3])
         assert low - 0.5 <= sps <= high + 0.5  # the range is printed to whole sentences/s
     assert "median of 2 runs" in text and "--repeats 2" in text
+    assert starts == [(), ("--runtime", "torch")] * 2
+    assert "- auto (the command's default): 5.0 s (3.0-5.0 s)" in text and "- torch: 8.0 s (6.0-8.0 s)" in text
     assert "µs of CPU a sentence and the workers the rest" in text  # the host row ran with a worker
 
 

@@ -18,7 +18,8 @@ def test_a_traced_run_reports_its_stages_and_leaves_the_detector_as_it_was(tiny_
         assert [[r.label for r in res] for res in det.classify_many(DOCS)] == expected
     assert row["sentences"] == sum(map(len, DOCS))
     assert row["sentences_per_s"] > 0 and row["main_cpu_us_per_sentence"] > 0
-    stages = {"queue batches", "wait for the network"} | ({"wait for prepared groups", "wait for finished groups"} if workers else set())
+    waits = {"wait for prepared groups", "wait for finished groups"} if workers else set()
+    stages = {"queue batches", "wait for the network"} | waits
     assert set(row["stages_s"]) == stages
     # The stages run inside the timed call; each figure is rounded to the millisecond, so the sum of
     # the rounded stages may pass the rounded total by half a millisecond per rounded figure.
