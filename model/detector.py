@@ -13,16 +13,18 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import warnings
 import weakref
 from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from claimsift.model import host
 from claimsift.model.bases import (
     Base,
@@ -38,11 +40,14 @@ from claimsift.model.features import CONTEXT_MODES, WINDOW_CONTEXT_TOKENS, windo
 from claimsift.model.host import HostSpec, Packed
 from claimsift.model.labels import LABELS, TAGS
 from claimsift.model.lanes import start_lanes
-from claimsift.model.network import ClaimNet
 from claimsift.model.precision import limit_onednn_cache, requested, resolve_precision
 from claimsift.model.results import Results, SentenceResult
 from claimsift.model.segment import Span, segment
 from claimsift.model.tokenizer import CoreTokenizer, core_of, load_core, record_facts
+
+if TYPE_CHECKING:
+    import torch
+    from claimsift.model.network import ClaimNet
 
 logger = logging.getLogger(__name__)
 
@@ -140,16 +145,44 @@ class DetectorConfig:
         return cls(**raw)
 
 
-def _device(device: str | None) -> torch.device:
+def _device(device: str | torch.device | None) -> str:
+    """The device a detector runs on, as a name (``"cpu"``, ``"cuda"``, ``"cuda:1"``).
+
+    Without an explicit device, torch is asked whether CUDA is there only when torch is loaded
+    already or the machine has a GPU driver: an ONNX Runtime load on a CPU never imports torch,
+    whose import was most of the command line's cold start (2.4 s of it on a 2-core Xeon).
+    """
     if device:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return str(device)
+    if "torch" not in sys.modules and not _gpu_driver():
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _kind(device) -> str:
+    """``"cpu"`` or ``"cuda"``: a device name's (or ``torch.device``'s) type."""
+    return str(device).split(":")[0]
+
+
+def _gpu_driver() -> bool:
+    """Whether this machine may have a CUDA (or ROCm) GPU for torch: its driver's device files on
+    Linux; anywhere else, assume so and let torch tell."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.path.exists(f) for f in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd"))
+
+
+def _takes_numpy(net) -> bool:
+    """Whether ``net`` runs on NumPy arrays (ONNX Runtime) rather than torch tensors."""
+    return getattr(net, "takes_numpy", False)
 
 
 _OFFLINE = {"local_files_only": True, "trust_remote_code": False}
 
 
-def _workers(workers: int | None, device: torch.device, tokenizer) -> int:
+def _workers(workers: int | None, device: str, tokenizer) -> int:
     """How many host-side worker processes a detector uses (see ``ClaimDetector.from_pretrained``)."""
     if workers is not None and workers < 0:
         raise ValueError(f"workers must be 0 or more, got {workers}")
@@ -159,17 +192,17 @@ def _workers(workers: int | None, device: torch.device, tokenizer) -> int:
         return 0
     if workers is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        return max(0, min(cores - 2, MAX_AUTO_WORKERS)) if device.type == "cuda" else 0
+        return max(0, min(cores - 2, MAX_AUTO_WORKERS)) if _kind(device) == "cuda" else 0
     return workers
 
 
-def _lanes(lanes: int | None, device: torch.device, net) -> int:
+def _lanes(lanes: int | None, device: str, net) -> int:
     """How many batches a detector runs through its network at once (see ``ClaimDetector.from_pretrained``)."""
     if lanes is None:
-        return CPU_LANES if device.type == "cpu" and isinstance(net, torch.nn.Module) else 1
+        return CPU_LANES if _kind(device) == "cpu" and not _takes_numpy(net) else 1
     if lanes < 1:
         raise ValueError(f"lanes must be 1 or more, got {lanes}")
-    if lanes > 1 and device.type != "cpu":
+    if lanes > 1 and _kind(device) != "cpu":
         raise ValueError("lanes is for CPU inference: a GPU runs one batch at a time, queued without waiting")
     return lanes
 
@@ -252,23 +285,31 @@ class ClaimDetector:
         self.net = net
         self.tokenizer = tokenizer
         self.config = config
-        self.device = _device(device)
+        self._device_name = _device(device)
+        self.device_type = _kind(self._device_name)  # "cpu" or "cuda"
         # bf16 where the hardware has it (see claimsift.model.precision); ONNX graphs run as exported
-        self.dtype = resolve_precision(precision, self.device) if isinstance(net, torch.nn.Module) else None
+        self.dtype = None if _takes_numpy(net) else resolve_precision(precision, self._device_name)
         # a GPU needs large batches to be busy; on a CPU larger ones gain nothing and cost memory
-        self.batch_size = batch_size or (GPU_BATCH_SIZE if self.device.type == "cuda" else CPU_BATCH_SIZE)
-        self.workers = _workers(workers, self.device, tokenizer)
+        self.batch_size = batch_size or (GPU_BATCH_SIZE if self.device_type == "cuda" else CPU_BATCH_SIZE)
+        self.workers = _workers(workers, self._device_name, tokenizer)
         self._executor = None
-        self.lanes = _lanes(lanes, self.device, net)
+        self.lanes = _lanes(lanes, self._device_name, net)
         self._lane_pool = None
         # intra-op threads per lane (None: the cores split between the lanes); an attribute, so a
         # benchmark can give each lane all of them, as before lanes had their own
         self.lane_threads: int | None = None
         # batches are padded to a multiple of this width (1: to their longest row); an attribute, so a
         # benchmark can turn the rounding off
-        self.width_multiple = BF16_CPU_WIDTH_MULTIPLE if self.dtype is not None and self.device.type == "cpu" else 1
-        self.net.to(self.device)
+        self.width_multiple = BF16_CPU_WIDTH_MULTIPLE if self.dtype is not None and self.device_type == "cpu" else 1
+        self.net.to(self._device_name)
         self.net.eval()
+
+    @property
+    def device(self) -> torch.device:
+        """The ``torch.device`` the network runs on (read here, torch is imported if it was not)."""
+        import torch
+
+        return torch.device(self._device_name)
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -278,6 +319,8 @@ class ClaimDetector:
 
         ``precision`` is the mixed precision for training and inference (weights stay fp32).
         """
+        from claimsift.model.network import ClaimNet
+
         resolved = resolve_base(base)
         cfg = DetectorConfig(base=base, base_sha256=resolved.sha256, **config)
         encoder, tokenizer = _load_encoder(resolved, cfg.dropout)
@@ -313,8 +356,6 @@ class ClaimDetector:
         thread with its share of ``torch.get_num_threads()`` (``None``: ``CPU_LANES``, 2, in PyTorch
         on a CPU; 1 in ONNX Runtime, where two were slower, and on a GPU, which takes no other value).
         """
-        from safetensors.torch import load_file
-
         key = str(name_or_path) if name_or_path is not None else "default"
         folder = SHIPPED.get(key, Path(key))
         cfg_path = folder / CONFIG_NAME
@@ -342,7 +383,7 @@ class ClaimDetector:
             )
         if runtime not in ("torch", "onnx", "auto"):
             raise ValueError(f"runtime must be 'torch', 'onnx' or 'auto', got {runtime!r}")
-        on_cpu = _device(device).type == "cpu"
+        on_cpu = _kind(_device(device)) == "cpu"
         if (quantize or runtime == "onnx") and not on_cpu:
             raise ValueError("quantize=True and runtime='onnx' are for CPU inference; on a GPU the model runs in bf16")
         asked = requested(precision)  # the CLAIMSIFT_PRECISION pin counts as asking
@@ -358,6 +399,10 @@ class ClaimDetector:
                 if runtime == "onnx":
                     raise
                 logger.warning("%s: ONNX Runtime path unavailable (%s); running in torch", folder, e)
+        import torch  # here, not at the top: a load that ends in ONNX Runtime never imports it
+        from claimsift.model.network import ClaimNet
+        from safetensors.torch import load_file
+
         encoder, tokenizer = _load_encoder(base)
         if cfg.adapter == "lora":
             encoder = _merged_lora_encoder(encoder, folder, cfg)
@@ -376,7 +421,7 @@ class ClaimDetector:
                                "use runtime='onnx' with quantize=True for %s", cfg.base)
             net = torch.ao.quantization.quantize_dynamic(net.eval(), {torch.nn.Linear}, dtype=torch.qint8)
         det = cls(net, tokenizer, cfg, device, batch_size, "fp32" if quantize else precision, workers, lanes)
-        if det.dtype is not None and det.device.type == "cpu":
+        if det.dtype is not None and det.device_type == "cpu":
             # Measured: encoder weights stored in bf16 score 15-60% faster on a CPU than casting
             # them at every call under autocast (the heads stay fp32 for the softmax).
             det.net.encoder.to(det.dtype)
@@ -385,6 +430,8 @@ class ClaimDetector:
 
     def save_pretrained(self, path: str | os.PathLike, *, card: str | None = None) -> Path:
         """Write config, weights (safetensors only) and model card; records every file's sha256."""
+        import torch
+        from claimsift.model.network import ClaimNet
         from safetensors.torch import save_file
 
         if not isinstance(self.net, ClaimNet):
@@ -446,14 +493,22 @@ class ClaimDetector:
                 inputs["sentence_mask"] = window_mask(inputs.pop("sentence_pos"), int(packed.members[rows].max()))
             yield rows, inputs
 
-    def _inputs(self, arrays: dict, lengths, b: int, e: int) -> dict[str, torch.Tensor]:
-        """The network's inputs for sorted rows ``b:e`` of a packed group, on the detector's device."""
+    def _inputs(self, arrays: dict, lengths, b: int, e: int) -> dict:
+        """The network's inputs for sorted rows ``b:e`` of a packed group, on the detector's device
+        (NumPy arrays for a network that takes them, as ONNX Runtime does)."""
         # rounded up, but never past max_length (the encoder's position table may end there)
         width = min(-(-int(lengths[e - 1]) // self.width_multiple) * self.width_multiple, self.config.max_length)
+        if _takes_numpy(self.net):
+            inputs = {k: _padded(v[b:e, :width], width) for k, v in arrays.items()}
+            inputs["attention_mask"] = (np.arange(width) < lengths[b:e, None]).astype(np.int64)
+            return inputs
+        import torch
+
         inputs = {k: torch.from_numpy(_padded(v[b:e, :width], width)) for k, v in arrays.items()}
         inputs["lengths"] = torch.from_numpy(lengths[b:e])
-        if self.device.type == "cuda":  # pinned, so the copies overlap the previous batch's work
-            inputs = {k: v.pin_memory().to(self.device, non_blocking=True) for k, v in inputs.items()}
+        if self.device_type == "cuda":  # pinned, so the copies overlap the previous batch's work
+            device = self.device
+            inputs = {k: v.pin_memory().to(device, non_blocking=True) for k, v in inputs.items()}
         else:
             inputs = {k: v.contiguous() for k, v in inputs.items()}
         lens = inputs.pop("lengths")
@@ -463,13 +518,20 @@ class ClaimDetector:
     def _run(self, inputs: dict) -> tuple[list, object]:
         """The network on one batch: label probabilities, named probabilities, tag logits (or
         probabilities on a GPU, copied back without blocking; ``done`` marks when they arrive)."""
+        if _takes_numpy(self.net):
+            out = self.net(**inputs)
+            named = -np.logaddexp(0, -out["named_logits"])  # log of the sigmoid, without overflow
+            return [host.softmax(out["label_logits"] / self.config.temperature), np.exp(named),
+                    out["tag_logits"]], None
+        import torch
+
         dtype = self.dtype
-        with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+        with torch.autocast(self.device_type, dtype=dtype, enabled=dtype is not None):
             out = self.net(**inputs)
         outputs = [torch.softmax(out["label_logits"].float() / self.config.temperature, -1),
                    torch.sigmoid(out["named_logits"].float()), out["tag_logits"].float()]
         done = None
-        if self.device.type == "cuda":  # start the copies back now; read them after the next batch is queued
+        if self.device_type == "cuda":  # start the copies back now; read them after the next batch is queued
             outputs[2] = torch.softmax(outputs[2], -1)  # cheap here; on a CPU only attributed rows need it
             outputs = [t.to("cpu", non_blocking=True) for t in outputs]
             done = torch.cuda.Event()
@@ -491,8 +553,16 @@ class ClaimDetector:
 
     def _run_in_lane(self, inputs: dict) -> list:
         # inference_mode is per thread: the caller's does not reach a lane
-        with torch.inference_mode():
+        with self._inference():
             return self._run(inputs)[0]
+
+    def _inference(self):
+        """torch's inference mode for a torch network; nothing for one that runs on NumPy arrays."""
+        if _takes_numpy(self.net):
+            return nullcontext()
+        import torch
+
+        return torch.inference_mode()
 
     @staticmethod
     def _read_back(launched: list[tuple]) -> tuple[list[tuple], bool]:
@@ -503,7 +573,7 @@ class ClaimDetector:
                 done.synchronize()
             if isinstance(outputs, Future):
                 outputs = outputs.result()
-            batches.append((rows, *(t.numpy() for t in outputs)))
+            batches.append((rows, *(t if isinstance(t, np.ndarray) else t.numpy() for t in outputs)))
         return batches, bool(launched) and launched[0][2] is not None
 
     def _grouped(self, documents: Sequence[Sequence[str]], chunk: int = CHUNK):
@@ -523,7 +593,7 @@ class ClaimDetector:
         else:
             prepared, finish, backlog = self._in_thread(parts), self._finish_here, 0
         pending, finishing = None, deque()
-        with torch.inference_mode(), host.collector_paused():
+        with self._inference(), host.collector_paused():
             for docs, enc, packed in prepared:
                 launched = self._launch(packed)
                 if pending is not None:

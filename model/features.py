@@ -152,7 +152,8 @@ def _member_cap(max_length: int, context_tokens: int) -> int:
 
 
 def window_mask(sentence_pos, members: int):
-    """``(B, S, T)`` 0/1 member masks from ``(B, T)`` ``sentence_pos`` (a torch tensor).
+    """``(B, S, T)`` 0/1 member masks from ``(B, T)`` ``sentence_pos`` (a torch tensor, or a NumPy
+    array for ONNX Runtime, which gets one back).
 
     ``S`` is ``members``, the most members of a row, given rather than read off the positions: a
     member with no tokens (an empty sentence) shows no position.
@@ -160,7 +161,11 @@ def window_mask(sentence_pos, members: int):
     >>> import torch
     >>> window_mask(torch.tensor([[0, 1, 1, 2, 0]]), 3).tolist()
     [[[0, 1, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 0]]]
+    >>> window_mask(np.array([[0, 1, 2]]), 2).tolist()
+    [[[0, 1, 0], [0, 0, 1]]]
     """
+    if isinstance(sentence_pos, np.ndarray):
+        return (sentence_pos[:, None, :] == np.arange(1, members + 1)[None, :, None]).astype(np.int64)
     import torch
 
     return (sentence_pos[:, None, :] == torch.arange(1, members + 1, device=sentence_pos.device)[None, :, None]

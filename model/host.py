@@ -187,7 +187,7 @@ def decode(spec: HostSpec, enc: dict, batches: list[tuple], normalized: bool) ->
             offsets = dict(zip(wanted, window_offsets(spec.tokenizer, [enc["sentences"][i] for i in wanted],
                                                       spec.max_length, spec.window_context), strict=True))
         for i, t in attributed:
-            t = t if normalized else _softmax(t)
+            t = t if normalized else softmax(t)
             spans = attr.decode_spans(enc["sentences"][i], offsets[i], [1] * len(t), t, spec.min_role_score)
             out[i] = (*out[i][:3], spans, out[i][4])
         return out
@@ -198,7 +198,7 @@ def decode(spec: HostSpec, enc: dict, batches: list[tuple], normalized: bool) ->
             spans = None
             if LABELS[best[r]] in _ATTRIBUTED:
                 n = len(enc["input_ids"][i])
-                t = tags[r, :n] if normalized else _softmax(tags[r, :n])
+                t = tags[r, :n] if normalized else softmax(tags[r, :n])
                 spans = attr.decode_spans(enc["sentences"][i], enc["offset_mapping"][i], enc["sentence_mask"][i], t,
                                           spec.min_role_score)
             out[i] = (i, best[r], probs[r], spans, named[r])
@@ -332,7 +332,12 @@ def _credit(results: Results, indices: range, speaker: Field, named: bool) -> No
             results[j] = replace(results[j], attribution=replace(a, speaker=carried, named=named))
 
 
-def _softmax(x: np.ndarray) -> np.ndarray:
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis.
+
+    >>> softmax(np.array([[0.0, 0.0], [0.0, np.log(3)]], dtype=np.float32)).round(3).tolist()
+    [[0.5, 0.5], [0.25, 0.75]]
+    """
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 

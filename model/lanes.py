@@ -7,6 +7,7 @@ thread each labelled 428-473 sentences a second against 385-436 for two lanes of
 4,000 sentences, three alternating rounds), and on larger CPUs a lane of every thread each would
 oversubscribe the cores by the number of lanes.
 
+>>> import torch
 >>> pool = start_lanes(2)
 >>> sorted(pool.map(lambda _: torch.get_num_threads(), range(2))) == [max(1, torch.get_num_threads() // 2)] * 2
 True
@@ -18,8 +19,6 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import torch
-
 
 def start_lanes(lanes: int, threads: int | None = None) -> ThreadPoolExecutor:
     """A pool of ``lanes`` started threads, each running its ops on ``threads`` intra-op threads.
@@ -28,6 +27,8 @@ def start_lanes(lanes: int, threads: int | None = None) -> ThreadPoolExecutor:
     one each). The caller's own thread count, and the one new threads start with, are left as
     they were.
     """
+    import torch
+
     if lanes < 1:
         raise ValueError(f"lanes must be 1 or more, got {lanes}")
     total = torch.get_num_threads()

@@ -10,6 +10,7 @@ Probabilities in bf16 differ from fp32 in the second or third decimal. A desk th
 numbers on every machine sets ``CLAIMSIFT_PRECISION=fp32`` (or ``bf16``): every ``"auto"`` (command
 line, library, evaluation, training) then resolves to it.
 
+>>> import torch
 >>> resolve_precision("fp32", "cpu") is None
 True
 >>> resolve_precision("bf16", "cpu")
@@ -19,8 +20,10 @@ torch.bfloat16
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # imported where used: an ONNX Runtime detector never loads torch
+    import torch
 
 PRECISIONS = ("auto", "fp32", "bf16")
 ENV = "CLAIMSIFT_PRECISION"
@@ -28,6 +31,8 @@ ENV = "CLAIMSIFT_PRECISION"
 
 def native_bf16(device: str | torch.device) -> bool:
     """True when ``device`` multiplies bf16 matrices in hardware (not emulated)."""
+    import torch
+
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
@@ -56,6 +61,8 @@ def resolve_precision(precision: str, device: str | torch.device) -> torch.dtype
     if precision == "fp32":
         return None
     if precision == "bf16" or native_bf16(device):
+        import torch
+
         return torch.bfloat16
     return None
 
@@ -66,6 +73,10 @@ def precision_name(dtype: torch.dtype | None) -> str:
     >>> precision_name(resolve_precision("bf16", "cpu")), precision_name(None)
     ('bf16', 'fp32')
     """
+    if dtype is None:
+        return "fp32"
+    import torch
+
     return "bf16" if dtype == torch.bfloat16 else "fp32"
 
 

@@ -7,7 +7,8 @@ weights to int8, and keeps the file in the cache folder keyed by the model's and
 and the build recipe. Later
 loads find the file, check its recorded sha256 and skip building the torch encoder at all, which
 is most of a cold start. ONNX files are protobuf graphs, not pickles; only files this module
-wrote, with a matching sidecar hash, are ever opened.
+wrote, with a matching sidecar hash, are ever opened. The network takes and returns NumPy arrays,
+so running a cached graph never imports torch.
 
 >>> net = OnnxNet(export_path)          # doctest: +SKIP
 >>> out = net(input_ids=ids, attention_mask=mask, sentence_mask=smask)  # doctest: +SKIP
@@ -20,12 +21,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sys
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+import numpy as np
 from claimsift.model.bases import cache_dir, commit_cached_file
+
+if TYPE_CHECKING:  # imported where used: running a cached graph needs no torch, only exporting one
+    import torch
 
 logger = logging.getLogger(__name__)
 
@@ -71,17 +77,21 @@ def remove_stale(path: Path) -> list[Path]:
     return removed
 
 
-class _Outputs(torch.nn.Module):
-    """ClaimNet returns a dict; the exporter wants a tuple in a fixed order."""
+def _outputs(net: torch.nn.Module) -> torch.nn.Module:
+    """``net`` returning a tuple in ``OUTPUTS`` order: ClaimNet returns a dict, the exporter wants a tuple."""
+    import torch
 
-    def __init__(self, net: torch.nn.Module):
-        super().__init__()
-        self.net = net
+    class Outputs(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = net
 
-    def forward(self, input_ids, attention_mask, sentence_mask, token_type_ids=None):
-        out = self.net(input_ids=input_ids, attention_mask=attention_mask, sentence_mask=sentence_mask,
-                       token_type_ids=token_type_ids)
-        return tuple(out[k] for k in OUTPUTS)
+        def forward(self, input_ids, attention_mask, sentence_mask, token_type_ids=None):
+            out = self.net(input_ids=input_ids, attention_mask=attention_mask, sentence_mask=sentence_mask,
+                           token_type_ids=token_type_ids)
+            return tuple(out[k] for k in OUTPUTS)
+
+    return Outputs()
 
 
 def export(net: torch.nn.Module, path: Path, *, token_types: bool, quantize: bool, window: bool = False) -> Path:
@@ -90,6 +100,8 @@ def export(net: torch.nn.Module, path: Path, *, token_types: bool, quantize: boo
     ``window``: the window layout, whose ``sentence_mask`` is ``(batch, sentences, tokens)`` and
     whose label and named logits have a sentence axis (see :class:`claimsift.model.network.ClaimNet`).
     """
+    import torch
+
     path.parent.mkdir(parents=True, exist_ok=True)
     names = ["input_ids", "attention_mask", "sentence_mask"] + (["token_type_ids"] if token_types else [])
     dummy = [torch.ones(2, 8, dtype=torch.long) for _ in names]
@@ -105,7 +117,7 @@ def export(net: torch.nn.Module, path: Path, *, token_types: bool, quantize: boo
     with _eager_attention(net.encoder), warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
         # The TorchScript exporter traces this static graph reliably; its deprecation notice is not ours.
         warnings.simplefilter("ignore")
-        torch.onnx.export(_Outputs(net).eval(), dummy, str(fp32), dynamo=False, opset_version=OPSET,
+        torch.onnx.export(_outputs(net).eval(), dummy, str(fp32), dynamo=False, opset_version=OPSET,
                           input_names=names, output_names=list(OUTPUTS), dynamic_axes=axes)
         tmp, fp32_nodes = _fused(fp32, net, _probe(net.encoder.config, names, window))
     if quantize:
@@ -160,6 +172,8 @@ def _eager_attention(encoder: torch.nn.Module):
 
 def _probe(config, names: list[str], window: bool) -> dict[str, torch.Tensor]:
     """Two rows of random tokens, the second padded, laid out as the network takes them."""
+    import torch
+
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(0, config.vocab_size, (2, 16), generator=g)
     mask = torch.ones(2, 16, dtype=torch.long)
@@ -186,6 +200,7 @@ def _fused(src: Path, net: torch.nn.Module, probe: dict[str, torch.Tensor]) -> t
     test sentences) fp32 went from 530 to 635 sentences/s and int8 from 815 to 930; end to end and
     the int8 graph's accuracy are in eval/results/speed.md and the README's speed notes.
     """
+    import torch
     from onnxruntime.transformers.optimizer import optimize_model
 
     cfg = net.encoder.config
@@ -196,7 +211,8 @@ def _fused(src: Path, net: torch.nn.Module, probe: dict[str, torch.Tensor]) -> t
                                hidden_size=cfg.hidden_size, opt_level=0)
         fused.save_model_to_file(str(dst))
         expected = net(**probe)
-        got = OnnxNet(dst, threads=1)(**probe)
+        got = OnnxNet(dst, threads=1)(**{k: v.numpy() for k, v in probe.items()})
+        got = {k: torch.from_numpy(v) for k, v in got.items()}
     except Exception as e:  # noqa: BLE001 - the unfused graph is correct, only slower
         logger.warning("ONNX fusions not applied (%s); the graph runs unfused", e)
         dst.unlink(missing_ok=True)
@@ -219,26 +235,34 @@ def _fused(src: Path, net: torch.nn.Module, probe: dict[str, torch.Tensor]) -> t
 
 
 class OnnxNet:
-    """Stands in for ClaimNet at inference: same inputs (torch tensors), same output dict."""
+    """Stands in for ClaimNet at inference: the same inputs and output dict, as NumPy arrays.
+
+    ``threads``: intra-op threads; by default torch's count where torch is loaded (a user's
+    ``torch.set_num_threads`` holds), else onnxruntime's own choice, the physical cores, as torch's is.
+    """
+
+    takes_numpy = True  # the detector feeds it arrays and never imports torch for it
 
     def __init__(self, path: Path, threads: int | None = None):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or torch.get_num_threads()
+        if not threads and "torch" in sys.modules:
+            threads = sys.modules["torch"].get_num_threads()
+        opts.intra_op_num_threads = threads or 0
         opts.inter_op_num_threads = 1
         self.path = path
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
 
-    def __call__(self, input_ids, attention_mask, sentence_mask, token_type_ids=None) -> dict[str, torch.Tensor]:
+    def __call__(self, input_ids, attention_mask, sentence_mask, token_type_ids=None) -> dict[str, np.ndarray]:
         feed = {"input_ids": input_ids, "attention_mask": attention_mask, "sentence_mask": sentence_mask,
                 "token_type_ids": token_type_ids}
-        feed = {k: v.numpy().astype("int64", copy=False) for k, v in feed.items() if k in self.inputs}
-        return dict(zip(OUTPUTS, (torch.from_numpy(o) for o in self.session.run(list(OUTPUTS), feed)), strict=True))
+        feed = {k: np.ascontiguousarray(v, dtype=np.int64) for k, v in feed.items() if k in self.inputs}
+        return dict(zip(OUTPUTS, self.session.run(list(OUTPUTS), feed), strict=True))
 
     def to(self, device) -> OnnxNet:
-        if torch.device(device).type != "cpu":
+        if str(device).split(":")[0] != "cpu":
             raise ValueError("the ONNX runtime is the CPU path; use runtime='torch' on a GPU")
         return self
 
