@@ -171,7 +171,7 @@ def _gpu_driver() -> bool:
     Linux; anywhere else, assume so and let torch tell."""
     if not sys.platform.startswith("linux"):
         return True
-    return any(os.path.exists(f) for f in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd"))
+    return any(os.path.exists(f) for f in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg"))  # dxg: WSL2
 
 
 def _takes_numpy(net) -> bool:
@@ -341,7 +341,8 @@ class ClaimDetector:
         """Load ``default`` (the shipped model), ``accurate``, or a saved model folder; offline.
 
         ``runtime="onnx"`` (CPU) runs the network in ONNX Runtime from a graph exported once and
-        cached (see :mod:`claimsift.model.runtime`); later loads skip building the torch encoder.
+        cached (see :mod:`claimsift.model.runtime`); later loads skip building the torch encoder,
+        and without ``device`` on a machine with no GPU driver never import torch at all.
         ``runtime="auto"`` (the command line's default) is ONNX on CPU (unless ``precision="bf16"``)
         and torch on a GPU, and falls back to torch, with a warning, when a graph cannot be built.
         ``precision`` is ``"auto"`` (bf16 where native, else fp32), ``"fp32"`` or ``"bf16"``; it
