@@ -327,6 +327,69 @@ def cold_start(model: str, *options: str) -> float:
     return time.perf_counter() - start
 
 
+def draft_folder(n: int, folder: Path) -> tuple[int, int, int]:
+    """Write corpus test-split documents, repeated to ``n`` sentences, as ``.txt`` drafts in ``folder``.
+
+    Paragraphs are kept, so the command line segments them as a desk's drafts. Returns
+    ``(drafts, sentences, characters)``.
+    """
+    from claimsift.data.corpus import load_records
+    from claimsift.data.samples import group_documents
+
+    docs = list(group_documents(load_records("test")).items())
+    folder.mkdir(parents=True, exist_ok=True)
+    written = sentences = chars = 0
+    while sentences < n:
+        for name, records in docs:
+            paragraphs: dict[int, list[str]] = {}
+            for r in records:
+                paragraphs.setdefault(r["para"], []).append(r["text"])
+            text = "\n\n".join(" ".join(p) for _, p in sorted(paragraphs.items())) + "\n"
+            (folder / f"{written:05d}_{name}.txt").write_text(text, encoding="utf-8")
+            written, sentences, chars = written + 1, sentences + len(records), chars + len(text)
+            if sentences >= n:
+                break
+    return written, sentences, chars
+
+
+def score_folder(model: str, folder: Path, *options: str) -> tuple[float, str]:
+    """Seconds for ``claimsift score FOLDER`` to JSONL, import to exit, and the runtime it ran."""
+    out = folder.with_name(folder.name + ".jsonl")
+    command = [sys.executable, "-m", "claimsift.cli", "-v", "score", str(folder), "--model", model,
+               "--output", str(out), *options]
+    start = time.perf_counter()
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    ran = options[options.index("--runtime") + 1] if "--runtime" in options else "auto"
+    if ran == "auto":  # the command logs its choice when a large batch moves it to torch
+        ran = "torch" if "runtime: torch" in done.stderr else "onnx"
+    return seconds, ran
+
+
+def break_even(rows: dict, colds: dict, sentence_chars: float) -> str | None:
+    """A line on when PyTorch's later start is repaid by its faster labelling, from this run's figures.
+
+    >>> rows = {"claimsift": {"sentences": 400, "seconds": 1.0}, "claimsift onnx": {"sentences": 150, "seconds": 1.0}}
+    >>> break_even(rows, {"torch": 12.0, "onnx": 2.0}, 90.0)[:60]
+    'PyTorch (`claimsift`) starts 10.0 s later than ONNX Runtime '
+    """
+    if "claimsift onnx" not in rows or "onnx" not in colds:
+        return None
+    rate = {k: rows[k]["sentences"] / rows[k]["seconds"] for k in ("claimsift", "claimsift onnx")}
+    later = colds["torch"] - colds["onnx"]
+    saved = 1 / rate["claimsift onnx"] - 1 / rate["claimsift"]  # seconds a sentence
+    head = (f"PyTorch (`claimsift`) starts {later:.1f} s later than ONNX Runtime (`claimsift onnx`) and labels "
+            f"{rate['claimsift'] / rate['claimsift onnx']:.2f}x as fast")
+    if saved <= 0:
+        return head + ": ONNX Runtime is ahead at any size here."
+    n = max(later, 0) / saved
+    from claimsift.cli import TORCH_ABOVE_CHARS
+
+    return (head + f": it is ahead after about {n:,.0f} sentences, {n * sentence_chars:,.0f} characters of these "
+            f"drafts. The command line's `--runtime auto` moves to PyTorch past {TORCH_ABOVE_CHARS:,} characters on "
+            "a CPU that lists AMX-BF16 or AVX512-BF16.")
+
+
 def machine() -> str:
     import torch
 
@@ -361,6 +424,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="warm claimsift's and the pipeline's rows up on all the sentences, untimed, as the forward "
                         "and host rows always are (default: a few); for a GPU, whose first use of each batch "
                         "shape and buffer size costs more than a 30,000-sentence run")
+    p.add_argument("--cli", action="store_true",
+                   help="also time `claimsift score` over a folder of the same sentences as drafts, import to exit, "
+                        "with the command's auto runtime, ONNX Runtime and PyTorch")
     p.add_argument("--output", type=Path, default=Path("eval/results/speed.md"))
     p.add_argument("--append", action="store_true",
                    help="add this model's section to --output instead of replacing the file (one file, both models)")
@@ -416,6 +482,18 @@ def main(argv: list[str] | None = None) -> int:
         for name, options in starts.items():
             cold_runs[name].append(cold_start(args.model, *options))
     colds = {name: median_seconds(times) for name, times in cold_runs.items()}
+    folder_runs: dict[str, list[tuple[float, str]]] = {}
+    if args.cli:  # after the cold starts, whose untimed first runs export the ONNX graphs
+        import tempfile
+
+        scratch = Path(tempfile.mkdtemp(prefix="claimsift_bench_"))
+        n_drafts, n_sentences, n_chars = draft_folder(args.sentences, scratch / "drafts")
+        device = ("--device", args.device) if args.device else ()
+        folder_runs = {name: [] for name in ("auto", "onnx", "torch")}
+        for _ in range(args.repeats):
+            for name in folder_runs:
+                options = (*device, *(("--runtime", name) if name != "auto" else ()))
+                folder_runs[name].append(score_folder(args.model, scratch / "drafts", *options))
     base = rows[pipe]["sentences"] / rows[pipe]["seconds"]
     lines = [
         f"# Speed: `{args.model}` model", "",
@@ -425,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         + (f" --batch-size {args.batch_size}" if args.batch_size else "")
         + (f" --workers {args.workers}" if args.workers else "")
         + (f" --onednn-cache {args.onednn_cache}" if args.onednn_cache else "")
-        + (" --quantize" if args.quantize else "") + (" --onnx" if args.onnx else "")
+        + (" --quantize" if args.quantize else "") + (" --onnx" if args.onnx else "") + (" --cli" if args.cli else "")
         + (f" --repeats {args.repeats}" if args.repeats > 1 else "") + (" --warm-all" if args.warm_all else "")
         + (" --append" if args.append else "")
         + "`; corpus test-split sentences, "
@@ -438,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for name, r in rows.items():
         sps = r["sentences"] / r["seconds"]
-        gpu = f"{r['gpu_mb']:.0f}" if r["gpu_mb"] else "-"
+        gpu_peak = f"{r['gpu_mb']:.0f}" if r["gpu_mb"] else "-"
         f1 = (f"{r['macro_f1']:.3f}" if r["macro_f1"] is not None
               else "n/a (untrained head)" if name.startswith("pipeline") else "-")
         same = "-"
@@ -447,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
             same = f"{sum(a == b for a, b in zip(ref, r['labels'], strict=True)) / len(ref):.2%}"
         spread = "-" if len(runs[name]) == 1 else "{:.0f}-{:.0f}".format(*r["range"])
         lines.append(f"| {name} | {r['sentences']} | {r['seconds']:.1f} | {sps:.1f} | {spread} | {sps / base:.2f}x | "
-                     f"{r['peak_rss_mb']:.0f} | {gpu} | {f1} | {same} |")
+                     f"{r['peak_rss_mb']:.0f} | {gpu_peak} | {f1} | {same} |")
     lines += ["", f"`claimsift` is the default path (`precision='auto'`), which ran in {precision} on this "
               f"machine with {rows['claimsift']['workers']} host-side worker processes; 'vs pipeline' is against "
               f"`{pipe}`."]
@@ -477,6 +555,21 @@ def main(argv: list[str] | None = None) -> int:
                  if args.repeats > 1 else "") + "):", ""]
     lines += [f"- {name}: {colds[name]:.1f} s" + (f" ({min(t):.1f}-{max(t):.1f} s)" if len(t) > 1 else "")
               for name, t in cold_runs.items()] + [""]
+    if not gpu:
+        chars = sum(len(t) + 1 for t in _sentences(args.sentences)[1]) / rows["claimsift"]["sentences"]
+        line = break_even(rows, colds, chars)
+        lines += [line, ""] if line else []
+    if folder_runs:
+        lines += [f"The command line over a folder of {n_drafts} drafts ({n_sentences:,} "
+                  f"sentences, {n_chars:,} characters; `claimsift score FOLDER --output FILE.jsonl`, import to exit"
+                  + (f"; the median of {args.repeats} runs and their range" if args.repeats > 1 else "") + "):", ""]
+        for name, runs_ in folder_runs.items():
+            times = [t for t, _ in runs_]
+            ran = sorted({r for _, r in runs_})
+            lines.append(f"- {'auto (the default; it ran ' + ' and '.join(ran) + ')' if name == 'auto' else name}: "
+                         f"{median_seconds(times):.1f} s" + (f" ({min(times):.1f}-{max(times):.1f} s)"
+                                                            if len(times) > 1 else ""))
+        lines.append("")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     text = "\n".join(lines)
     if args.append and args.output.exists():
@@ -484,7 +577,8 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(text, encoding="utf-8")
     print("\n".join(lines))
     print(json.dumps({"rows": {k: {f: v for f, v in r.items() if f != "labels"} for k, r in rows.items()},
-                      "cold_start_s": colds}))
+                      "cold_start_s": colds,
+                      "folder_s": {k: median_seconds([t for t, _ in v]) for k, v in folder_runs.items()}}))
     return 0
 
 

@@ -44,6 +44,20 @@ def native_bf16(device: str | torch.device) -> bool:
     return False
 
 
+def cpu_lists_bf16(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> bool:
+    """True when the kernel lists AMX-BF16 or AVX512-BF16 among the CPU's flags (Linux).
+
+    :func:`native_bf16` asks torch; this reads ``/proc/cpuinfo``, so the command line can choose a
+    runtime before deciding whether to import torch at all. Elsewhere (no such file) it says no.
+    """
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return bool({"amx_bf16", "avx512_bf16"} & set(flags))
+
+
 def requested(precision: str) -> str:
     """``precision`` as asked for: a name given wins, ``"auto"`` follows ``CLAIMSIFT_PRECISION`` if set."""
     if precision not in PRECISIONS:

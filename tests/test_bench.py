@@ -138,3 +138,46 @@ def test_onednn_cache_rows_run_with_that_capacity(tiny_model_dir, tmp_path, monk
     # the default row keeps the cap it found; the cache row loads under its own (each row loads once, in order)
     assert seen[0] == "8" and seen[names.index("claimsift, oneDNN cache 32")] == "32"
     assert "--onednn-cache 32" in text
+
+
+def test_cli_rows_time_the_command_over_a_folder_and_name_the_break_even(tmp_path, monkeypatch):
+    """``--cli`` times ``claimsift score FOLDER`` per runtime, in rounds, and says which one auto ran; with
+    ``--onnx`` the table also says after how many sentences PyTorch's later start is repaid."""
+
+    def row(target, *args):  # the rows' figures, as their processes would report them: PyTorch 2x ONNX
+        variant = args[-1] if target is bench._run_detector else None
+        seconds = 2.0 if variant is not None and variant.runtime == "onnx" else 1.0
+        return {"sentences": 30, "seconds": seconds, "peak_rss_mb": 100.0, "gpu_mb": None, "macro_f1": None,
+                "labels": None, "workers": 0}
+
+    monkeypatch.setattr(bench, "_in_process", row)
+    monkeypatch.setattr(bench, "cold_start", lambda model, *options: 9.0 if "torch" in options else 2.0)
+    folders = []
+
+    def score_folder(model, folder, *options):
+        folders.append((folder, options))
+        return (4.0 if len(folders) <= 3 else 6.0), ("torch" if "--runtime" not in options else options[-1])
+
+    monkeypatch.setattr(bench, "score_folder", score_folder)
+    out = tmp_path / "speed.md"
+    assert bench.main(["--model", "default", "--sentences", "30", "--onnx", "--cli", "--repeats", "2",
+                       "--output", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert [o for _, o in folders] == [(), ("--runtime", "onnx"), ("--runtime", "torch")] * 2
+    drafts = sorted(folders[0][0].glob("*.txt"))
+    assert drafts and all(d.read_text(encoding="utf-8").strip() for d in drafts)
+    assert f"over a folder of {len(drafts)} drafts" in text
+    assert "- auto (the default; it ran torch): 6.0 s (4.0-6.0 s)" in text and "- onnx: 6.0 s" in text
+    # 7 s later, 1/15 - 1/30 s a sentence saved: repaid after 210 sentences
+    assert "starts 7.0 s later than ONNX Runtime (`claimsift onnx`) and labels 2.00x as fast" in text
+    assert "ahead after about 210 sentences" in text and "`--runtime auto` moves to PyTorch" in text
+
+
+def test_draft_folder_writes_whole_test_documents_up_to_the_sentences_asked(tmp_path):
+    drafts, sentences, chars = bench.draft_folder(500, tmp_path / "d")
+    files = sorted((tmp_path / "d").glob("*.txt"))
+    assert len(files) == drafts and sentences >= 500
+    assert chars == sum(len(f.read_text(encoding="utf-8")) for f in files)
+    assert any("\n\n" in f.read_text(encoding="utf-8") for f in files)  # paragraphs kept
+    _, fewer, _ = bench.draft_folder(50, tmp_path / "e")
+    assert 50 <= fewer < sentences

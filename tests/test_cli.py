@@ -198,3 +198,76 @@ def test_score_with_the_onnx_runtime_gives_the_torch_labels(drafts, tiny_model_d
     assert [(r["doc"], r["text"], r["label"]) for r in a] == [(r["doc"], r["text"], r["label"]) for r in b]
     assert main(["score", str(drafts), "--model", str(tiny_model_dir), "--runtime", "onnx",
                  "--device", "cuda"]) == 2
+
+
+def _args(**kw):
+    import argparse
+
+    base = dict(runtime="auto", device=None, quantize=False, precision="auto")
+    return argparse.Namespace(**{**base, **kw})
+
+
+def _texts(docs):
+    return [d.text for d in docs]
+
+
+def test_auto_runtime_is_torch_for_a_large_batch_on_a_bf16_cpu(monkeypatch, caplog):
+    from claimsift.model import precision as prec
+    from claimsift.model.readers import Document
+
+    from claimsift import cli
+
+    monkeypatch.delenv(prec.ENV, raising=False)
+    monkeypatch.setattr(cli, "TORCH_ABOVE_CHARS", 25)
+    texts = [f"Sentence number {k} is here." for k in range(10)]  # 27 or 28 characters each
+    pulled = []
+
+    def docs():
+        for t in texts:
+            pulled.append(t)
+            yield Document(f"d{len(pulled)}", t)
+
+    with caplog.at_level("INFO", logger="claimsift.cli"):
+        runtime, out = cli._pick_runtime(_args(), docs(), cpu_bf16=True)
+    assert runtime == "torch"
+    assert "runtime: torch" in caplog.text  # with -v; eval/bench.py's score_folder reads it
+    assert len(pulled) == 1  # decided on the first document past the threshold, the rest still unread
+    assert _texts(out) == texts  # none lost, none repeated, order kept
+    monkeypatch.setattr(cli, "TORCH_ABOVE_CHARS", 10_000)
+    runtime, out = cli._pick_runtime(_args(), (Document(str(k), t) for k, t in enumerate(texts)), cpu_bf16=True)
+    assert runtime == "auto" and _texts(out) == texts  # a small batch keeps ONNX Runtime's quick start
+    monkeypatch.setattr(cli, "TORCH_ABOVE_CHARS", 25)
+    for args, bf16 in [(_args(), False), (_args(quantize=True), True), (_args(precision="fp32"), True),
+                       (_args(runtime="onnx"), True), (_args(device="cuda"), True)]:
+        given = iter([Document("x", t) for t in texts])
+        runtime, out = cli._pick_runtime(args, given, cpu_bf16=bf16)
+        assert runtime == args.runtime and out is given  # nothing read ahead where torch cannot win
+    monkeypatch.setenv(prec.ENV, "fp32")  # the desk's precision pin is fp32: ONNX Runtime is faster there
+    assert cli._pick_runtime(_args(), iter([]), cpu_bf16=True)[0] == "auto"
+
+
+def test_score_loads_torch_for_a_large_batch_and_scores_every_draft(drafts, tiny_model_dir, tmp_path, monkeypatch):
+    from claimsift.model import precision as prec
+    from claimsift.model.detector import ClaimDetector
+
+    from claimsift import cli
+
+    loaded = []
+    real = ClaimDetector.from_pretrained.__func__
+
+    def spy(cls, *a, **kw):
+        if kw.get("precision") == "auto":  # the command line's call, not the ONNX export's own fp32 load
+            loaded.append(kw.get("runtime"))
+        return real(cls, *a, **kw)
+
+    monkeypatch.setattr(ClaimDetector, "from_pretrained", classmethod(spy))
+    monkeypatch.setattr(prec, "cpu_lists_bf16", lambda: True)
+    monkeypatch.delenv(prec.ENV, raising=False)  # the suite pins fp32, where ONNX Runtime always runs
+    small, large = tmp_path / "small.jsonl", tmp_path / "large.jsonl"
+    assert main(["score", str(drafts), "--model", str(tiny_model_dir), "--output", str(small)]) == 0
+    monkeypatch.setattr(cli, "TORCH_ABOVE_CHARS", 100)
+    assert main(["score", str(drafts), "--model", str(tiny_model_dir), "--output", str(large)]) == 0
+    assert loaded == ["auto", "torch"]
+    a, b = read_jsonl(small), read_jsonl(large)
+    # every draft and sentence, in order; labels may differ, bf16 against fp32 on random weights
+    assert [(r["doc"], r["text"]) for r in a] == [(r["doc"], r["text"]) for r in b]

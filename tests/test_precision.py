@@ -32,6 +32,18 @@ def test_precision_names_resolve_and_the_environment_pins_auto(monkeypatch):
         prec.resolve_precision("fp16", "cpu")
 
 
+def test_cpu_lists_bf16_reads_proc_cpuinfo_without_torch(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f amx_tile amx_bf16\n\n"
+                    "processor\t: 1\nflags\t\t: fpu sse2 avx2 avx512f amx_tile amx_bf16\n")
+    assert prec.cpu_lists_bf16(info) is True
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16\n")
+    assert prec.cpu_lists_bf16(info) is True
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f amx_tile avx512_vnni\n")
+    assert prec.cpu_lists_bf16(info) is False  # AMX tiles without the bf16 unit, or VNNI alone, are not enough
+    assert prec.cpu_lists_bf16(tmp_path / "absent") is False
+
+
 def test_native_bf16_reads_the_cpu_flags_and_is_false_without_them(monkeypatch):
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)

@@ -39,9 +39,10 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     p.add_argument("--quantize", action="store_true", help="CPU: int8 weights (faster; see eval/results/speed.md)")
     p.add_argument("--runtime", choices=("auto", "torch", "onnx"), default="auto",
-                   help="auto (default): ONNX Runtime on CPU (graph exported on first use and cached; the "
-                        "fastest start), torch on GPU. For large batches on a CPU with AMX or AVX512-BF16, "
-                        "--runtime torch runs bf16 and is faster (eval/results/speed.md)")
+                   help="auto (default): torch on GPU; on CPU ONNX Runtime (graph exported on first use and "
+                        "cached; the fastest start), or torch bf16 once the input passes "
+                        f"{TORCH_ABOVE_CHARS:,} characters on a CPU with AMX or AVX512-BF16, where it labels "
+                        "faster (eval/results/speed_xeon_cli.md)")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                    help="torch runtime: auto (default) is bf16 where the hardware has it, else fp32")
 
@@ -100,28 +101,65 @@ def _fmt(args) -> str:
     return "table"
 
 
-def _load_detector(args):
+def _load_detector(args, runtime: str):
     from claimsift.model.bases import BaseNotFoundError, IntegrityError
     from claimsift.model.detector import ClaimDetector, ModelFolderError
 
     try:
         return ClaimDetector.from_pretrained(args.model, device=args.device, batch_size=args.batch_size,
-                                             quantize=args.quantize, runtime=args.runtime,
-                                             precision=args.precision)
+                                             quantize=args.quantize, runtime=runtime, precision=args.precision)
     except (ModelFolderError, BaseNotFoundError, IntegrityError, ValueError) as e:
         print(f"claimsift: error: {e}", file=sys.stderr)
         return None
 
 
+# On two Xeon cores PyTorch started 10.7 s later than ONNX Runtime (importing transformers'
+# modelling code is most of it) and then labelled 2.10x as fast in bf16, which that CPU multiplies
+# natively: the later start was repaid after about 281,000 characters of drafts (the break-even
+# line of eval/results/speed_xeon_cli.md). Where bf16 is emulated ONNX Runtime is faster at any size.
+TORCH_ABOVE_CHARS = 300_000
+
+
+def _pick_runtime(args, docs, cpu_bf16=None):
+    """``(runtime, documents)``: ``--runtime auto`` becomes torch for a large batch on a bf16 CPU.
+
+    Reads documents until more than :data:`TORCH_ABOVE_CHARS` characters have come (then torch)
+    or the inputs end (then ONNX Runtime, the quicker start); the documents read are handed back
+    in front of the rest, so none is lost and memory stays bounded by the threshold.
+    """
+    import itertools
+
+    from claimsift.model.precision import cpu_lists_bf16, requested
+
+    if args.runtime != "auto" or args.device not in (None, "cpu"):
+        return args.runtime, docs
+    if args.quantize or requested(args.precision) == "fp32":
+        return args.runtime, docs  # int8 and fp32 are faster in ONNX Runtime at any size
+    if not (cpu_bf16 if cpu_bf16 is not None else cpu_lists_bf16()):
+        return args.runtime, docs
+    head, chars = [], 0
+    for doc in docs:
+        head.append(doc)
+        chars += len(doc.text)
+        if chars > TORCH_ABOVE_CHARS:
+            logging.getLogger(__name__).info(
+                "runtime: torch (bf16 CPU, more than %d characters of input; --runtime onnx to override)",
+                TORCH_ABOVE_CHARS)
+            return "torch", itertools.chain(head, docs)
+    return args.runtime, iter(head)
+
+
 def _start(args):
-    """Load the model and open the inputs: (detector, outcome, inputs, documents), or None."""
+    """Open the inputs and load the model: (detector, outcome, inputs, documents), or None."""
     from claimsift.scoring import BatchOutcome
 
-    det = _load_detector(args)
+    outcome = BatchOutcome()
+    inputs, docs = _documents(args, outcome)
+    runtime, docs = _pick_runtime(args, docs)
+    det = _load_detector(args, runtime)
     if det is None:
         return None
-    outcome = BatchOutcome()
-    return (det, outcome, *_documents(args, outcome))
+    return det, outcome, inputs, docs
 
 
 def _documents(args, outcome):
