@@ -244,6 +244,14 @@ def test_auto_runtime_is_torch_for_a_large_batch_on_a_bf16_cpu(monkeypatch, capl
         assert runtime == args.runtime and out is given  # nothing read ahead where torch cannot win
     monkeypatch.setenv(prec.ENV, "fp32")  # the desk's precision pin is fp32: ONNX Runtime is faster there
     assert cli._pick_runtime(_args(), iter([]), cpu_bf16=True)[0] == "auto"
+    monkeypatch.setenv(prec.ENV, "half")  # a wrong pin is the model load's to report, as a wrong call
+    assert cli._pick_runtime(_args(), iter([]), cpu_bf16=True)[0] == "auto"
+
+
+def test_a_wrong_precision_pin_is_a_wrong_call(drafts, tiny_model_dir, monkeypatch, capsys):
+    monkeypatch.setenv("CLAIMSIFT_PRECISION", "half")
+    assert main(["score", str(drafts), "--model", str(tiny_model_dir)]) == 2
+    assert "CLAIMSIFT_PRECISION='half'" in capsys.readouterr().err
 
 
 def test_score_loads_torch_for_a_large_batch_and_scores_every_draft(drafts, tiny_model_dir, tmp_path, monkeypatch):

@@ -133,7 +133,11 @@ def _pick_runtime(args, docs, cpu_bf16=None):
 
     if args.runtime != "auto" or args.device not in (None, "cpu"):
         return args.runtime, docs
-    if args.quantize or requested(args.precision) == "fp32":
+    try:
+        precision = requested(args.precision)
+    except ValueError:  # a bad CLAIMSIFT_PRECISION: loading the model reports it, exit 2
+        return args.runtime, docs
+    if args.quantize or precision == "fp32":
         return args.runtime, docs  # int8 and fp32 are faster in ONNX Runtime at any size
     if not (cpu_bf16 if cpu_bf16 is not None else cpu_lists_bf16()):
         return args.runtime, docs
