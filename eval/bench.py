@@ -9,8 +9,9 @@ claimsift's network alone on the same inputs, tokenized, padded and moved to the
 the ceiling end to end can approach. A fourth times the rest: ``classify_many`` with the network's
 outputs replayed, the ceiling however fast the network gets. ``--device cuda`` runs them on a GPU (bf16). On a CPU
 with native bf16 (AMX or AVX512-BF16) claimsift's default is bf16: the table then also times it
-in fp32 and a bf16 pipeline, so the precision's share of the gain is visible, and without its
-widths rounded up (``ClaimDetector.width_multiple``), so is what the rounding buys. On a CPU, where
+in fp32 and a bf16 pipeline, so the precision's share of the gain is visible, and with the other
+choice of widths (``ClaimDetector.width_multiple``: rows with context are rounded up, sentences
+alone are not), so is what that choice buys. On a CPU, where
 claimsift runs batches through the network from two threads at once (``lanes``), each on its share
 of the intra-op threads, a row runs one at a time, another gives every lane all the threads, and the
 forward row runs the batches as claimsift does.
@@ -40,6 +41,7 @@ from pathlib import Path
 FORWARD = "forward pass alone (same inputs, on the device)"
 HOST = "host path alone (network outputs replayed)"
 UNROUNDED = "claimsift, widths not rounded up"
+ROUNDED = "claimsift, widths rounded up"
 ONE_LANE = "claimsift, one batch at a time (lanes=1)"
 SHARED_THREADS = "claimsift, every lane on all threads"
 
@@ -76,6 +78,13 @@ def _sentences(n: int) -> tuple[list[list[str]], list[str]]:
             if total >= n:
                 break
     return out, [s for d in out for s in d]
+
+
+def _context(model: str) -> str:
+    """The context layout (``"none"``, ``"window"``...) of a shipped model's name or a model folder."""
+    from claimsift.model.detector import CONFIG_NAME, SHIPPED, DetectorConfig
+
+    return DetectorConfig.from_json(SHIPPED.get(model, Path(model)) / CONFIG_NAME).context
 
 
 def _on_gpu(device: str | None) -> bool:
@@ -433,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.repeats < 1:
         p.error("--repeats must be at least 1")
+    from claimsift.model.detector import BF16_CPU_WIDTH_MULTIPLE, width_multiple
     from claimsift.model.precision import precision_name, resolve_precision
 
     gpu = _on_gpu(args.device)
@@ -446,8 +456,11 @@ def main(argv: list[str] | None = None) -> int:
         import torch  # what each buys, in this run
 
         variants += [Variant(ONE_LANE, lanes=1), Variant(SHARED_THREADS, lane_threads=torch.get_num_threads())]
-    if half and not gpu:  # bf16 on a CPU pads widths to repeat oneDNN's kernels: what that buys, in this run
-        variants += [Variant(UNROUNDED, width_multiple=1), Variant("claimsift fp32", precision="fp32")]
+    if half and not gpu:  # bf16 on a CPU pads rows with context to repeat oneDNN's kernels: the other choice too
+        rounds = width_multiple(_context(args.model), True, "cpu") > 1
+        variants += [Variant(UNROUNDED, width_multiple=1) if rounds
+                     else Variant(ROUNDED, width_multiple=BF16_CPU_WIDTH_MULTIPLE),
+                     Variant("claimsift fp32", precision="fp32")]
     variants += [Variant(f"claimsift, oneDNN cache {c}", onednn_cache=c) for c in caches]
     variants += [Variant("claimsift int8", quantize=True, precision="fp32")] * args.quantize
     if args.onnx:  # the first ONNX load exports and caches the graph; the timed runs come after it

@@ -69,6 +69,10 @@ MAX_AUTO_WORKERS = 6
 # an AMX Xeon cost more than the product itself (a 384x1536 layer pair: 60 ms a call when every call
 # has a new shape, 22 ms when shapes repeat). Widths rounded up to a multiple of this repeat shapes
 # across batches for about 3% more tokens. fp32 runs on MKL's prebuilt kernels and is not padded.
+# Only rows with context are rounded: on sentences alone (context "none", ~30 tokens) the padding
+# is a quarter more tokens, and `accurate` labelled 76 sentences/s unrounded against 56 rounded
+# (runs 76-94 against 56-71, same labels; eval/results/speed_xeon_accurate.md), while the window
+# model lost without it (219 against 318; eval/results/speed_xeon_cli.md).
 BF16_CPU_WIDTH_MULTIPLE = 16
 # Batches run through the network at once on a CPU, each from its own thread. One forward pass
 # leaves cores idle: the Python between operations, and the small operations between the matrix
@@ -172,6 +176,15 @@ def _gpu_driver() -> bool:
     if not sys.platform.startswith("linux"):
         return True
     return any(os.path.exists(f) for f in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg"))  # dxg: WSL2
+
+
+def width_multiple(context: str, half: bool, device_type: str) -> int:
+    """The multiple a batch's width is padded to: 16 for bf16 on a CPU with context in its rows, else 1.
+
+    >>> [width_multiple(c, True, d) for c, d in (("window", "cpu"), ("none", "cpu"), ("window", "cuda"))]
+    [16, 1, 1]
+    """
+    return BF16_CPU_WIDTH_MULTIPLE if half and device_type == "cpu" and context != "none" else 1
 
 
 def _takes_numpy(net) -> bool:
@@ -300,7 +313,7 @@ class ClaimDetector:
         self.lane_threads: int | None = None
         # batches are padded to a multiple of this width (1: to their longest row); an attribute, so a
         # benchmark can turn the rounding off
-        self.width_multiple = BF16_CPU_WIDTH_MULTIPLE if self.dtype is not None and self.device_type == "cpu" else 1
+        self.width_multiple = width_multiple(self.config.context, self.dtype is not None, self.device_type)
         self.net.to(self._device_name)
         self.net.eval()
 

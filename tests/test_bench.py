@@ -181,3 +181,27 @@ def test_draft_folder_writes_whole_test_documents_up_to_the_sentences_asked(tmp_
     assert any("\n\n" in f.read_text(encoding="utf-8") for f in files)  # paragraphs kept
     _, fewer, _ = bench.draft_folder(50, tmp_path / "e")
     assert 50 <= fewer < sentences
+
+
+def test_a_sentence_model_in_bf16_on_a_cpu_times_widths_rounded_up_as_the_other_choice(tiny_base, tmp_path,
+                                                                                        monkeypatch):
+    """A model reading sentences alone is not padded (``width_multiple`` 1): its other-choice row rounds."""
+    monkeypatch.setenv("CLAIMSIFT_PRECISION", "bf16")
+    folder = tmp_path / "none"
+    detector_module.ClaimDetector.new(str(tiny_base), device="cpu", adapter="full",
+                                      context="none").save_pretrained(folder)
+    assert detector_module.ClaimDetector.from_pretrained(folder).width_multiple == 1
+    seen = {}
+
+    def row(target, *args):  # the variants as the rows' processes would get them, without running them
+        if target is bench._run_detector:
+            seen[args[-1].name] = args[-1].width_multiple
+        return {"sentences": 30, "seconds": 1.0, "peak_rss_mb": 100.0, "gpu_mb": None, "macro_f1": None,
+                "labels": None, "workers": 0}
+
+    monkeypatch.setattr(bench, "_in_process", row)
+    monkeypatch.setattr(bench, "cold_start", lambda model, *options: 1.5)
+    out = tmp_path / "speed.md"
+    assert bench.main(["--model", str(folder), "--sentences", "30", "--output", str(out)]) == 0
+    assert seen[bench.ROUNDED] == detector_module.BF16_CPU_WIDTH_MULTIPLE and bench.UNROUNDED not in seen
+    assert seen["claimsift"] is None  # the default row keeps the detector's own choice

@@ -129,6 +129,8 @@ def test_widths_rounded_up_for_bf16_on_a_cpu_leave_the_scores_as_they_were(tiny_
     from claimsift.model import detector as det_mod
 
     assert ClaimDetector.new(str(tiny_base), device="cpu", precision="bf16").width_multiple == 16
+    # sentences alone: the padding would be a large share of each short row, so none
+    assert ClaimDetector.new(str(tiny_base), device="cpu", precision="bf16", context="none").width_multiple == 1
     det = ClaimDetector.new(str(tiny_base), device="cpu", adapter="full", context=context, max_length=72,
                             precision="fp32")
     assert det.width_multiple == 1
