@@ -32,6 +32,7 @@ import multiprocessing as mp
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -503,10 +504,13 @@ def main(argv: list[str] | None = None) -> int:
         n_drafts, n_sentences, n_chars = draft_folder(args.sentences, scratch / "drafts")
         device = ("--device", args.device) if args.device else ()
         folder_runs = {name: [] for name in ("auto", "onnx", "torch")}
-        for _ in range(args.repeats):
-            for name in folder_runs:
-                options = (*device, *(("--runtime", name) if name != "auto" else ()))
-                folder_runs[name].append(score_folder(args.model, scratch / "drafts", *options))
+        try:
+            for _ in range(args.repeats):
+                for name in folder_runs:
+                    options = (*device, *(("--runtime", name) if name != "auto" else ()))
+                    folder_runs[name].append(score_folder(args.model, scratch / "drafts", *options))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     base = rows[pipe]["sentences"] / rows[pipe]["seconds"]
     lines = [
         f"# Speed: `{args.model}` model", "",

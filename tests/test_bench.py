@@ -152,10 +152,11 @@ def test_cli_rows_time_the_command_over_a_folder_and_name_the_break_even(tmp_pat
 
     monkeypatch.setattr(bench, "_in_process", row)
     monkeypatch.setattr(bench, "cold_start", lambda model, *options: 9.0 if "torch" in options else 2.0)
-    folders = []
+    folders, scratch = [], []
 
     def score_folder(model, folder, *options):
-        folders.append((folder, options))
+        folders.append(([f.read_text(encoding="utf-8") for f in sorted(folder.glob("*.txt"))], options))
+        scratch.append(folder)
         return (4.0 if len(folders) <= 3 else 6.0), ("torch" if "--runtime" not in options else options[-1])
 
     monkeypatch.setattr(bench, "score_folder", score_folder)
@@ -164,11 +165,12 @@ def test_cli_rows_time_the_command_over_a_folder_and_name_the_break_even(tmp_pat
                        "--output", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     assert [o for _, o in folders] == [(), ("--runtime", "onnx"), ("--runtime", "torch")] * 2
-    drafts = sorted(folders[0][0].glob("*.txt"))
-    assert drafts and all(d.read_text(encoding="utf-8").strip() for d in drafts)
+    drafts = folders[0][0]
+    assert drafts and all(d.strip() for d in drafts)
     assert f"over a folder of {len(drafts)} drafts" in text
     assert "- auto (the default; it ran torch): 6.0 s (4.0-6.0 s)" in text and "- onnx: 6.0 s" in text
     # 7 s later, 1/15 - 1/30 s a sentence saved: repaid after 210 sentences
+    assert not scratch[0].exists()  # the drafts written for the run are removed
     assert "starts 7.0 s later than ONNX Runtime (`claimsift onnx`) and labels 2.00x as fast" in text
     assert "ahead after about 210 sentences" in text and "`--runtime auto` moves to PyTorch" in text
 
