@@ -66,18 +66,24 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _sentences(n: int) -> tuple[list[list[str]], list[str]]:
+def _test_documents(n: int) -> list[tuple[str, list[dict]]]:
+    """Corpus test-split documents as ``(name, records)``, repeated in order until they hold ``n`` sentences."""
     from claimsift.data.corpus import load_records
     from claimsift.data.samples import group_documents
 
-    docs = [[r["text"] for r in sents] for sents in group_documents(load_records("test")).values()]
+    docs = list(group_documents(load_records("test")).items())
     out, total = [], 0
     while total < n:
-        for d in docs:
-            out.append(d)
-            total += len(d)
+        for doc in docs:
+            out.append(doc)
+            total += len(doc[1])
             if total >= n:
                 break
+    return out
+
+
+def _sentences(n: int) -> tuple[list[list[str]], list[str]]:
+    out = [[r["text"] for r in records] for _, records in _test_documents(n)]
     return out, [s for d in out for s in d]
 
 
@@ -343,23 +349,17 @@ def draft_folder(n: int, folder: Path) -> tuple[int, int, int]:
     Paragraphs are kept, so the command line segments them as a desk's drafts. Returns
     ``(drafts, sentences, characters)``.
     """
-    from claimsift.data.corpus import load_records
-    from claimsift.data.samples import group_documents
-
-    docs = list(group_documents(load_records("test")).items())
+    docs = _test_documents(n)
     folder.mkdir(parents=True, exist_ok=True)
-    written = sentences = chars = 0
-    while sentences < n:
-        for name, records in docs:
-            paragraphs: dict[int, list[str]] = {}
-            for r in records:
-                paragraphs.setdefault(r["para"], []).append(r["text"])
-            text = "\n\n".join(" ".join(p) for _, p in sorted(paragraphs.items())) + "\n"
-            (folder / f"{written:05d}_{name}.txt").write_text(text, encoding="utf-8")
-            written, sentences, chars = written + 1, sentences + len(records), chars + len(text)
-            if sentences >= n:
-                break
-    return written, sentences, chars
+    chars = 0
+    for k, (name, records) in enumerate(docs):
+        paragraphs: dict[int, list[str]] = {}
+        for r in records:
+            paragraphs.setdefault(r["para"], []).append(r["text"])
+        text = "\n\n".join(" ".join(p) for _, p in sorted(paragraphs.items())) + "\n"
+        (folder / f"{k:05d}_{name}.txt").write_text(text, encoding="utf-8")
+        chars += len(text)
+    return len(docs), sum(len(records) for _, records in docs), chars
 
 
 def score_folder(model: str, folder: Path, *options: str) -> tuple[float, str]:

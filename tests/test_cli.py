@@ -219,6 +219,7 @@ def test_auto_runtime_is_torch_for_a_large_batch_on_a_bf16_cpu(monkeypatch, capl
 
     monkeypatch.delenv(prec.ENV, raising=False)
     monkeypatch.setattr(cli, "TORCH_ABOVE_CHARS", 25)
+    monkeypatch.setattr(prec, "cpu_lists_bf16", lambda: True)
     texts = [f"Sentence number {k} is here." for k in range(10)]  # 27 or 28 characters each
     pulled = []
 
@@ -228,24 +229,26 @@ def test_auto_runtime_is_torch_for_a_large_batch_on_a_bf16_cpu(monkeypatch, capl
             yield Document(f"d{len(pulled)}", t)
 
     with caplog.at_level("INFO", logger="claimsift.cli"):
-        runtime, out = cli._pick_runtime(_args(), docs(), cpu_bf16=True)
+        runtime, out = cli._pick_runtime(_args(), docs())
     assert runtime == "torch"
     assert "runtime: torch" in caplog.text  # with -v; eval/bench.py's score_folder reads it
     assert len(pulled) == 1  # decided on the first document past the threshold, the rest still unread
     assert _texts(out) == texts  # none lost, none repeated, order kept
     monkeypatch.setattr(cli, "TORCH_ABOVE_CHARS", 10_000)
-    runtime, out = cli._pick_runtime(_args(), (Document(str(k), t) for k, t in enumerate(texts)), cpu_bf16=True)
+    runtime, out = cli._pick_runtime(_args(), (Document(str(k), t) for k, t in enumerate(texts)))
     assert runtime == "auto" and _texts(out) == texts  # a small batch keeps ONNX Runtime's quick start
     monkeypatch.setattr(cli, "TORCH_ABOVE_CHARS", 25)
     for args, bf16 in [(_args(), False), (_args(quantize=True), True), (_args(precision="fp32"), True),
                        (_args(runtime="onnx"), True), (_args(device="cuda"), True)]:
+        monkeypatch.setattr(prec, "cpu_lists_bf16", lambda bf16=bf16: bf16)
         given = iter([Document("x", t) for t in texts])
-        runtime, out = cli._pick_runtime(args, given, cpu_bf16=bf16)
+        runtime, out = cli._pick_runtime(args, given)
         assert runtime == args.runtime and out is given  # nothing read ahead where torch cannot win
+    monkeypatch.setattr(prec, "cpu_lists_bf16", lambda: True)
     monkeypatch.setenv(prec.ENV, "fp32")  # the desk's precision pin is fp32: ONNX Runtime is faster there
-    assert cli._pick_runtime(_args(), iter([]), cpu_bf16=True)[0] == "auto"
+    assert cli._pick_runtime(_args(), iter([]))[0] == "auto"
     monkeypatch.setenv(prec.ENV, "half")  # a wrong pin is the model load's to report, as a wrong call
-    assert cli._pick_runtime(_args(), iter([]), cpu_bf16=True)[0] == "auto"
+    assert cli._pick_runtime(_args(), iter([]))[0] == "auto"
 
 
 def test_a_wrong_precision_pin_is_a_wrong_call(drafts, tiny_model_dir, monkeypatch, capsys):

@@ -120,7 +120,7 @@ def _load_detector(args, runtime: str):
 TORCH_ABOVE_CHARS = 300_000
 
 
-def _pick_runtime(args, docs, cpu_bf16=None):
+def _pick_runtime(args, docs):
     """``(runtime, documents)``: ``--runtime auto`` becomes torch for a large batch on a bf16 CPU.
 
     Reads documents until more than :data:`TORCH_ABOVE_CHARS` characters have come (then torch)
@@ -139,7 +139,7 @@ def _pick_runtime(args, docs, cpu_bf16=None):
         return args.runtime, docs
     if args.quantize or precision == "fp32":
         return args.runtime, docs  # int8 and fp32 are faster in ONNX Runtime at any size
-    if not (cpu_bf16 if cpu_bf16 is not None else cpu_lists_bf16()):
+    if not cpu_lists_bf16():
         return args.runtime, docs
     head, chars = [], 0
     for doc in docs:
