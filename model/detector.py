@@ -187,6 +187,29 @@ def width_multiple(context: str, half: bool, device_type: str) -> int:
     return BF16_CPU_WIDTH_MULTIPLE if half and device_type == "cpu" and context != "none" else 1
 
 
+def pick_runtime(runtime: str, device_type: str, asked: str, quantize: bool, bf16_cpu: bool) -> str:
+    """The runtime a load runs in, ``"torch"`` or ``"onnx"``: where ``runtime="auto"`` lands.
+
+    On a GPU, torch. On a CPU, torch where the run is bf16 (asked for, or ``precision="auto"`` on a
+    CPU that multiplies bf16 natively: ``bf16_cpu``), and ONNX Runtime otherwise. On an AMX Xeon
+    PyTorch bf16 labelled 2.10x as fast as ONNX Runtime (eval/results/speed_xeon_cli.md). On two
+    EPYC cores without native bf16 both ran fp32 at about the same rate, with the same labels (234
+    and 250 sentences a second), and ONNX Runtime loaded 7 s sooner, without importing torch
+    (eval/results/speed_epyc.md); on the bf16 EPYC of eval/results/speed.md, before PyTorch ran
+    two lanes, its fp32 was 1.61x PyTorch's.
+
+    >>> [pick_runtime("auto", "cpu", "auto", False, bf16) for bf16 in (True, False)]
+    ['torch', 'onnx']
+    >>> pick_runtime("auto", "cpu", "fp32", False, True), pick_runtime("auto", "cuda", "auto", False, False)
+    ('onnx', 'torch')
+    """
+    if runtime != "auto":
+        return runtime
+    if device_type != "cpu" or asked == "bf16":
+        return "torch"
+    return "torch" if asked == "auto" and bf16_cpu and not quantize else "onnx"
+
+
 def _takes_numpy(net) -> bool:
     """Whether ``net`` runs on NumPy arrays (ONNX Runtime) rather than torch tensors."""
     return getattr(net, "takes_numpy", False)
@@ -348,7 +371,7 @@ class ClaimDetector:
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, *, device: str | None = None,
-                        batch_size: int | None = None, quantize: bool = False, runtime: str = "torch",
+                        batch_size: int | None = None, quantize: bool = False, runtime: str = "auto",
                         precision: str = "auto", workers: int | None = None,
                         lanes: int | None = None) -> ClaimDetector:
         """Load ``default`` (the shipped model), ``accurate``, or a saved model folder; offline.
@@ -356,8 +379,10 @@ class ClaimDetector:
         ``runtime="onnx"`` (CPU) runs the network in ONNX Runtime from a graph exported once and
         cached (see :mod:`claimsift.model.runtime`); later loads skip building the torch encoder,
         and without ``device`` on a machine with no GPU driver never import torch at all.
-        ``runtime="auto"`` (the command line's default) is ONNX on CPU (unless ``precision="bf16"``)
-        and torch on a GPU, and falls back to torch, with a warning, when a graph cannot be built.
+        ``runtime="auto"`` (the default) is the faster of the two for this machine
+        (:func:`pick_runtime`): torch on a GPU and on a CPU that multiplies bf16 natively, ONNX
+        Runtime on other CPUs (most laptops) and for fp32 or int8; it falls back to torch, with a
+        warning, when a graph cannot be built. Training, saving and refitting heads need ``runtime="torch"``.
         ``precision`` is ``"auto"`` (bf16 where native, else fp32), ``"fp32"`` or ``"bf16"``; it
         applies to the torch runtime without int8.
         ``quantize=True`` (CPU only) uses int8 weights (dynamic quantization, in either runtime):
@@ -403,8 +428,10 @@ class ClaimDetector:
         asked = requested(precision)  # the CLAIMSIFT_PRECISION pin counts as asking
         if asked == "bf16" and (quantize or runtime == "onnx"):
             raise ValueError("precision='bf16' runs in torch without int8: drop quantize or runtime='onnx'")
-        # On a CPU "auto" is ONNX Runtime: fastest to the first scored draft (eval/results/speed.md).
-        if runtime == "onnx" or (runtime == "auto" and on_cpu and asked != "bf16"):
+        from claimsift.model.precision import cpu_lists_bf16  # looked up here, so a test can stand in for it
+
+        bf16_cpu = on_cpu and cpu_lists_bf16()
+        if pick_runtime(runtime, "cpu" if on_cpu else "cuda", asked, quantize, bf16_cpu) == "onnx":
             try:
                 net = _onnx_net(cls, folder, cfg, quantize)
                 return cls(net, load_core(base) or _load_tokenizer(base), cfg, "cpu", batch_size, "fp32", workers,

@@ -58,6 +58,8 @@ def test_the_benchmark_reports_median_runs_their_range_and_the_feeding_processs_
     assert starts == [(), ("--runtime", "torch")] * 2
     assert "- auto (the command's default): 5.0 s (3.0-5.0 s)" in text and "- torch: 8.0 s (6.0-8.0 s)" in text
     assert "µs of CPU a sentence and the workers the rest" in text  # the host row ran with a worker
+    # fp32 (the suite's pin) is the library's default in ONNX Runtime: timed without --onnx, and named
+    assert "claimsift onnx" in names and "The library's default" in text and "here is `claimsift onnx`" in text
 
 
 def test_median_run_takes_the_middle_time_and_the_largest_memory():
@@ -113,6 +115,7 @@ def test_bf16_on_a_cpu_adds_rows_for_one_lane_fp32_and_widths_not_rounded_up(tin
     assert lanes[:15] == [2] * 3 + [1] * 3 + [2] * 9
     assert threads[:15] == [None] * 6 + [torch.get_num_threads()] * 3 + [None] * 6
     assert "ran in bf16" in text
+    assert "here is that row" in text and "claimsift onnx" not in names  # bf16 asked for: torch is the default
 
 
 def test_onednn_cache_rows_run_with_that_capacity(tiny_model_dir, tmp_path, monkeypatch):

@@ -230,20 +230,26 @@ def test_auto_runtime_is_torch_for_a_large_batch_on_a_bf16_cpu(monkeypatch, capl
 
     with caplog.at_level("INFO", logger="claimsift.cli"):
         runtime, out = cli._pick_runtime(_args(), docs())
-    assert runtime == "torch"
+    assert runtime == "auto"  # the library's auto: torch bf16 on this CPU
     assert "runtime: torch" in caplog.text  # with -v; eval/bench.py's score_folder reads it
     assert len(pulled) == 1  # decided on the first document past the threshold, the rest still unread
     assert _texts(out) == texts  # none lost, none repeated, order kept
+    # a resumed run's finished documents do not count: with all but the last done, 28 characters are left
+    monkeypatch.setattr(cli, "TORCH_ABOVE_CHARS", 30)
+    assert cli._pick_runtime(_args(), docs())[0] == "auto"
+    pulled.clear()
+    runtime, out = cli._pick_runtime(_args(), docs(), done={f"d{k}" for k in range(1, 10)})
+    assert runtime == "onnx" and len(pulled) == 10 and _texts(out) == texts
     monkeypatch.setattr(cli, "TORCH_ABOVE_CHARS", 10_000)
     runtime, out = cli._pick_runtime(_args(), (Document(str(k), t) for k, t in enumerate(texts)))
-    assert runtime == "auto" and _texts(out) == texts  # a small batch keeps ONNX Runtime's quick start
+    assert runtime == "onnx" and _texts(out) == texts  # a small batch keeps ONNX Runtime's quick start
     monkeypatch.setattr(cli, "TORCH_ABOVE_CHARS", 25)
     for args, bf16 in [(_args(), False), (_args(quantize=True), True), (_args(precision="fp32"), True),
-                       (_args(runtime="onnx"), True), (_args(device="cuda"), True)]:
+                       (_args(precision="bf16"), True), (_args(runtime="onnx"), True), (_args(device="cuda"), True)]:
         monkeypatch.setattr(prec, "cpu_lists_bf16", lambda bf16=bf16: bf16)
         given = iter([Document("x", t) for t in texts])
         runtime, out = cli._pick_runtime(args, given)
-        assert runtime == args.runtime and out is given  # nothing read ahead where torch cannot win
+        assert runtime == args.runtime and out is given  # nothing read ahead where the size changes nothing
     monkeypatch.setattr(prec, "cpu_lists_bf16", lambda: True)
     monkeypatch.setenv(prec.ENV, "fp32")  # the desk's precision pin is fp32: ONNX Runtime is faster there
     assert cli._pick_runtime(_args(), iter([]))[0] == "auto"
@@ -259,6 +265,7 @@ def test_a_wrong_precision_pin_is_a_wrong_call(drafts, tiny_model_dir, monkeypat
 
 def test_score_loads_torch_for_a_large_batch_and_scores_every_draft(drafts, tiny_model_dir, tmp_path, monkeypatch):
     from claimsift.model import precision as prec
+    from claimsift.model import runtime as rt
     from claimsift.model.detector import ClaimDetector
 
     from claimsift import cli
@@ -267,9 +274,10 @@ def test_score_loads_torch_for_a_large_batch_and_scores_every_draft(drafts, tiny
     real = ClaimDetector.from_pretrained.__func__
 
     def spy(cls, *a, **kw):
+        det = real(cls, *a, **kw)
         if kw.get("precision") == "auto":  # the command line's call, not the ONNX export's own fp32 load
-            loaded.append(kw.get("runtime"))
-        return real(cls, *a, **kw)
+            loaded.append((kw.get("runtime"), det))
+        return det
 
     monkeypatch.setattr(ClaimDetector, "from_pretrained", classmethod(spy))
     monkeypatch.setattr(prec, "cpu_lists_bf16", lambda: True)
@@ -278,7 +286,29 @@ def test_score_loads_torch_for_a_large_batch_and_scores_every_draft(drafts, tiny
     assert main(["score", str(drafts), "--model", str(tiny_model_dir), "--output", str(small)]) == 0
     monkeypatch.setattr(cli, "TORCH_ABOVE_CHARS", 100)
     assert main(["score", str(drafts), "--model", str(tiny_model_dir), "--output", str(large)]) == 0
-    assert loaded == ["auto", "torch"]
+    assert [kind for kind, _ in loaded] == ["onnx", "auto"]
+    assert isinstance(loaded[0][1].net, rt.OnnxNet) and not isinstance(loaded[1][1].net, rt.OnnxNet)
     a, b = read_jsonl(small), read_jsonl(large)
     # every draft and sentence, in order; labels may differ, bf16 against fp32 on random weights
     assert [(r["doc"], r["text"]) for r in a] == [(r["doc"], r["text"]) for r in b]
+
+
+def test_onnx_chosen_for_the_start_falls_back_to_torch(drafts, tiny_model_dir, tmp_path, monkeypatch, caplog):
+    """Where the command line, not the user, picked ONNX Runtime and its graph cannot be built, the
+    drafts are still scored, in torch, with a warning; asked for by name, the failure is reported."""
+    from claimsift.model import detector
+    from claimsift.model import precision as prec
+
+    def no_graph(*a, **kw):
+        raise RuntimeError("exporter broke")
+
+    monkeypatch.setattr(detector, "_onnx_net", no_graph)
+    monkeypatch.setattr(prec, "cpu_lists_bf16", lambda: True)
+    monkeypatch.delenv(prec.ENV, raising=False)
+    out, ref = tmp_path / "out.jsonl", tmp_path / "ref.jsonl"
+    assert main(["score", str(drafts), "--model", str(tiny_model_dir), "--output", str(out)]) == 0
+    assert "ONNX Runtime path unavailable (exporter broke); running in torch" in caplog.text
+    assert main(["score", str(drafts), "--model", str(tiny_model_dir), "--output", str(ref), "--runtime", "torch"]) == 0
+    assert read_jsonl(out) == read_jsonl(ref)
+    with pytest.raises(RuntimeError, match="exporter broke"):
+        main(["score", str(drafts), "--model", str(tiny_model_dir), "--runtime", "onnx"])

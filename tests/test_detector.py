@@ -94,12 +94,12 @@ def test_lanes_default_to_two_in_torch_on_a_cpu_and_are_checked(tiny_model_dir):
     import torch
     from claimsift.model.detector import _lanes
 
-    assert ClaimDetector.from_pretrained(tiny_model_dir, device="cpu").lanes == 2
-    assert ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", lanes=1).lanes == 1
+    assert ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", runtime="torch").lanes == 2
+    assert ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", runtime="torch", lanes=1).lanes == 1
     assert ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx").lanes == 1  # two were slower there
     assert _lanes(None, torch.device("cuda"), torch.nn.Linear(1, 1)) == 1
     with pytest.raises(ValueError, match="lanes must be 1 or more"):
-        ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", lanes=0)
+        ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", runtime="torch", lanes=0)
     with pytest.raises(ValueError, match="lanes is for CPU"):
         _lanes(2, torch.device("cuda"), torch.nn.Linear(1, 1))
 

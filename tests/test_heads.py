@@ -38,3 +38,9 @@ def test_refit_tag_head_needs_every_tag(tiny_base):
     recs = [dict(r, spans={**r["spans"], "role": None}) for r in _records()]
     with pytest.raises(ValueError, match="never occur"):
         refit_tag_head(det, recs)
+
+
+def test_refit_tag_head_says_to_load_in_torch(tiny_model_dir):
+    det = ClaimDetector.from_pretrained(tiny_model_dir, runtime="onnx")  # the library's default on most laptops
+    with pytest.raises(TypeError, match="runtime='torch'"):
+        refit_tag_head(det, _records())

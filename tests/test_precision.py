@@ -57,7 +57,7 @@ def test_native_bf16_reads_the_cpu_flags_and_is_false_without_them(monkeypatch):
 
 
 def test_bf16_inference_keeps_the_labels_and_refuses_to_save(tiny_model_dir, tmp_path):
-    fp32 = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", precision="fp32")
+    fp32 = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", precision="fp32", runtime="torch")
     bf16 = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", precision="bf16")
     assert fp32.dtype is None and bf16.dtype is torch.bfloat16
     assert next(bf16.net.encoder.parameters()).dtype is torch.bfloat16
@@ -75,7 +75,7 @@ def test_a_bf16_cpu_load_caps_onednns_cache_unless_the_user_set_it(tiny_model_di
     """The cap holds the ~16 shapes rounded widths leave (eval/results/speed_xeon_cache.md); a user's wins."""
     var = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
     monkeypatch.delenv(var, raising=False)
-    ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", precision="fp32")
+    ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", precision="fp32", runtime="torch")
     assert var not in os.environ  # fp32 runs on MKL's prebuilt kernels: nothing to cap
     ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", precision="bf16")
     assert os.environ[var] == "32"
@@ -84,19 +84,30 @@ def test_a_bf16_cpu_load_caps_onednns_cache_unless_the_user_set_it(tiny_model_di
     assert os.environ[var] == "4"
 
 
-def test_auto_runtime_is_onnx_on_cpu_unless_bf16_is_asked_for(tiny_model_dir, monkeypatch):
+def test_auto_runtime_is_torch_where_bf16_runs_and_onnx_elsewhere(tiny_model_dir, monkeypatch):
     monkeypatch.delenv(prec.ENV, raising=False)
     monkeypatch.setattr(prec, "native_bf16", lambda device: True)
-    # "auto" on a CPU is ONNX Runtime even where bf16 is native: it starts fastest (cold-start target)
-    assert isinstance(ClaimDetector.from_pretrained(tiny_model_dir, runtime="auto", device="cpu").net, rt.OnnxNet)
-    det = ClaimDetector.from_pretrained(tiny_model_dir, runtime="auto", device="cpu", precision="bf16")
+    monkeypatch.setattr(prec, "cpu_lists_bf16", lambda: True)
+    # the library's default, "auto", on a CPU with native bf16 is PyTorch in bf16: it labels fastest there
+    lib = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu")
+    assert lib.dtype is torch.bfloat16 and next(lib.net.encoder.parameters()).dtype is torch.bfloat16
+    for kw in ({"precision": "fp32"}, {"quantize": True}):  # fp32 and int8 are faster in ONNX Runtime
+        assert isinstance(ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", **kw).net, rt.OnnxNet), kw
+    monkeypatch.setenv(prec.ENV, "fp32")  # the pin is a request too
+    assert isinstance(ClaimDetector.from_pretrained(tiny_model_dir, device="cpu").net, rt.OnnxNet)
+    monkeypatch.delenv(prec.ENV)
+    monkeypatch.setattr(prec, "native_bf16", lambda device: False)
+    monkeypatch.setattr(prec, "cpu_lists_bf16", lambda: False)
+    # where bf16 is emulated (most laptops) the default is ONNX Runtime, unless bf16 is asked for by name
+    assert isinstance(ClaimDetector.from_pretrained(tiny_model_dir, device="cpu").net, rt.OnnxNet)
+    det = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", precision="bf16")
     assert not isinstance(det.net, rt.OnnxNet) and det.dtype is torch.bfloat16
-    monkeypatch.setenv(prec.ENV, "bf16")  # the pin is a request too
-    pinned = ClaimDetector.from_pretrained(tiny_model_dir, runtime="auto", device="cpu")
+    monkeypatch.setenv(prec.ENV, "bf16")
+    pinned = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu")
     assert not isinstance(pinned.net, rt.OnnxNet) and pinned.dtype is torch.bfloat16
     monkeypatch.delenv(prec.ENV)
-    lib = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu")  # the library's torch default
-    assert lib.dtype is torch.bfloat16 and next(lib.net.encoder.parameters()).dtype is torch.bfloat16
+    torch_asked = ClaimDetector.from_pretrained(tiny_model_dir, device="cpu", runtime="torch")
+    assert not isinstance(torch_asked.net, rt.OnnxNet) and torch_asked.dtype is None  # fp32: nothing changes it
 
 
 def test_training_in_bf16_records_it_and_saves_fp32_weights(tiny_base, tmp_path):

@@ -100,7 +100,7 @@ def test_an_export_removes_its_models_graphs_from_earlier_recipes_only(tiny_base
 
 
 def test_export_leaves_the_network_as_it_found_it(tiny_model_dir, tmp_path):
-    net = ClaimDetector.from_pretrained(tiny_model_dir).net
+    net = ClaimDetector.from_pretrained(tiny_model_dir, runtime="torch").net
     before = net.encoder.config._attn_implementation
     rt.export(net, tmp_path / "g.onnx", token_types=False, quantize=False, window=False)
     assert not net.training and net.encoder.config._attn_implementation == before

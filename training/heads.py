@@ -5,7 +5,7 @@ encoder: on the accurate model it never predicted a B- tag, although a logistic 
 same frozen token states separates speaker, role and cue well (held-out token macro-F1 0.75 against
 0.38). Refitting the head as that regression fixes the head without touching the encoder.
 
->>> det = ClaimDetector.from_pretrained("accurate")              # doctest: +SKIP
+>>> det = ClaimDetector.from_pretrained("accurate", runtime="torch")   # doctest: +SKIP
 >>> refit_tag_head(det, load_records("train"))                  # doctest: +SKIP
 """
 
@@ -24,6 +24,8 @@ def token_states(det: ClaimDetector, records: list[dict], *, batch_size: int = 3
     from claimsift.data.samples import group_documents
     from claimsift.model.features import context_pairs, encode, tag_ids
 
+    if not hasattr(det.net, "encoder"):
+        raise TypeError("refitting the tag head reads the torch encoder: load the model with runtime='torch'")
     if det.config.context == "window":
         raise ValueError("--refit-tags reads the pair layout's token states; a window model trains its tag head "
                          "with the rest (claimsift train), so refit only models with context none, prev or both")

@@ -90,11 +90,21 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def partial_of(output: Path) -> Path:
+    """Where :func:`score_to_jsonl` writes ``output`` until the run ends (then renamed to it)."""
+    return output.with_name(output.name + ".partial")
+
+
 def score_to_jsonl(det, docs: Iterator[Document], output: Path | None, outcome: BatchOutcome, *,
-                   resume: bool, chunk_sentences: int = 2000, progress=None) -> None:
-    """Stream scored documents as JSONL to ``output`` (via ``.partial``) or stdout."""
-    partial = output.with_name(output.name + ".partial") if output else None
-    done = completed_documents(partial) if (partial and resume) else set()
+                   resume: bool, chunk_sentences: int = 2000, progress=None, done: set[str] | None = None) -> None:
+    """Stream scored documents as JSONL to ``output`` (via ``.partial``) or stdout.
+
+    With ``resume`` the documents finished in the ``.partial`` file are kept and skipped: ``done``
+    when the caller has read them already (:func:`completed_documents`), else read here.
+    """
+    partial = partial_of(output) if output else None
+    if done is None:
+        done = completed_documents(partial) if (partial and resume) else set()
     if partial and not resume and partial.exists():
         partial.unlink()
     sink = open(partial, "a", encoding="utf-8") if partial else sys.stdout  # noqa: SIM115
