@@ -250,6 +250,14 @@ def test_auto_runtime_is_torch_for_a_large_batch_on_a_bf16_cpu(monkeypatch, capl
         given = iter([Document("x", t) for t in texts])
         runtime, out = cli._pick_runtime(args, given)
         assert runtime == args.runtime and out is given  # nothing read ahead where the size changes nothing
+    from claimsift.model import detector
+
+    monkeypatch.setattr(prec, "cpu_lists_bf16", lambda: True)
+    found = detector._device
+    monkeypatch.setattr(detector, "_device", lambda device: device or "cuda")  # a GPU, found without --device
+    given = iter([Document("x", t) for t in texts])
+    assert cli._pick_runtime(_args(), given) == ("auto", given)  # auto is torch on the GPU, not ONNX Runtime
+    monkeypatch.setattr(detector, "_device", found)
     monkeypatch.setattr(prec, "cpu_lists_bf16", lambda: True)
     monkeypatch.setenv(prec.ENV, "fp32")  # the desk's precision pin is fp32: ONNX Runtime is faster there
     assert cli._pick_runtime(_args(), iter([]))[0] == "auto"

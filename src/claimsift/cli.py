@@ -144,16 +144,18 @@ def _pick_runtime(args, docs, done=frozenset()):
     """
     import itertools
 
+    from claimsift.model.detector import _device, _kind, pick_runtime
     from claimsift.model.precision import cpu_lists_bf16, requested
 
-    if args.runtime != "auto" or args.device not in (None, "cpu"):
+    # without --device a GPU is the device where there is one (asking torch only where a driver is)
+    if args.runtime != "auto" or _kind(_device(args.device)) != "cpu":
         return args.runtime, docs
     try:
         precision = requested(args.precision)
     except ValueError:  # a bad CLAIMSIFT_PRECISION: loading the model reports it, exit 2
         return args.runtime, docs
-    if args.quantize or precision != "auto" or not cpu_lists_bf16():
-        return args.runtime, docs  # auto is ONNX Runtime (fp32, int8, bf16 emulated) or torch (bf16 asked)
+    if precision == "bf16" or pick_runtime("auto", "cpu", precision, args.quantize, cpu_lists_bf16()) == "onnx":
+        return args.runtime, docs  # the library's auto is already ONNX Runtime, or torch for the bf16 asked for
     head, chars = [], 0
     for doc in docs:
         head.append(doc)
@@ -258,7 +260,9 @@ def _write(path: Path | None, text: str) -> None:
         return
     import os
 
-    tmp = path.with_name(path.name + ".partial")
+    from claimsift.scoring import partial_of
+
+    tmp = partial_of(path)
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
