@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import chain, repeat
 
 import numpy as np
 from claimsift.model.labels import SPAN_KINDS, TAGS
@@ -39,59 +40,116 @@ def decode_spans(text: str, offsets, sentence_mask, probs, min_role_score: float
     ``probs`` is a (tokens, tags) list or array. A role whose words' mean probability is under
     ``min_role_score`` is left out (a model's ``min_role_score``; see ``DetectorConfig``).
     """
-    p = np.asarray(probs, dtype=np.float64)
-    kinds = p @ _KIND_SUM  # (T, 4): P(O), then P(B) + P(I) of each kind
-    # A word whose every token leans to O averages to O: such words are O without their average,
-    # and a sentence without a leaning token has no span at all (most sentences).
+    return decode_many([text], [offsets], [sentence_mask], [probs], min_role_score)[0]
+
+
+def decode_many(texts: list[str], offsets: list, masks: list | None, probs: list, min_role_score: float = 0.0
+                ) -> list[dict[str, tuple[int, int, float] | None]]:
+    """:func:`decode_spans` of many sentences: the same spans, with the array work done once for all.
+
+    Per sentence its text, its tokens' ``(start, end)`` offsets in text order, a 0/1 mask of the
+    tokens that are the sentence's (``masks`` None: all of them) and a (tokens, tags) array of
+    probabilities. On a GPU the host's work per sentence bounds scoring, and one call per sentence
+    spent most of it on small arrays: batched, decoding costs a fifth as much (README, Speed).
+
+    >>> probs = [[1, 0, 0, 0, 0, 0, 0], [0, .9, .1, 0, 0, 0, 0], [0, 0, 0, 0, 0, .8, 0]]
+    >>> [d["speaker"] for d in decode_many(["Ann said", "Bo said"], [[(0, 3), (4, 8)], [(0, 2), (3, 7)]],
+    ...                                    None, [probs[1:], probs[1:]])]
+    [(0, 3, 1.0), (0, 2, 1.0)]
+    """
+    out: list[dict] = [dict.fromkeys(SPAN_KINDS) for _ in texts]
+    p = [np.asarray(x, dtype=np.float64).reshape(-1, len(TAGS)) for x in probs]
+    ns = [min(len(o), len(x)) if masks is None else min(len(o), len(m), len(x))
+          for o, m, x in zip(offsets, masks or repeat(()), p, strict=False)]
+    total = sum(ns)
+    if not total:
+        return out
+    sizes = np.array(ns, dtype=np.int64)
+    sent = np.repeat(np.arange(len(texts)), sizes)  # each token's sentence
+    first_token = np.cumsum(sizes) - sizes
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    base = np.cumsum(lengths + 1) - (lengths + 1)  # each sentence's place in the joined text
+    rows = np.fromiter(map(len, p), np.int64, len(p))
+    row = np.cumsum(rows)[sent] - rows[sent] + np.arange(total) - first_token[sent]  # each token's row of P
+    off = np.fromiter(chain.from_iterable(chain.from_iterable(o[:n] for o, n in zip(offsets, ns, strict=True))),
+                      np.int64, 2 * total).reshape(-1, 2)
+    keep = off[:, 1] > off[:, 0]
+    if masks is not None:
+        keep &= np.fromiter(chain.from_iterable(m[:n] for m, n in zip(masks, ns, strict=True)), np.int64, total) != 0
+    kept = np.flatnonzero(keep)
+    if not kept.size:
+        return out
+    sent, row = sent[kept], row[kept]
+    a, b = off[kept, 0] + base[sent], off[kept, 1] + base[sent]
+    joined = "\n".join(texts)  # no word runs across sentences: a newline is not a word character
+    word_start, word_end, first = _words(joined, a, b, sent)
+    pr = np.concatenate(p)
+    kinds = np.empty((len(pr), 1 + len(SPAN_KINDS)))  # P(O), then P(B) + P(I) of each kind
+    kinds[:, 0] = pr[:, 0]
+    kinds[:, 1:] = pr[:, _B] + pr[:, _I]
+    # A word whose every token leans to O averages to O: such words are O without their average.
     lean = kinds[:, 1:].max(axis=1) > kinds[:, 0]
-    out: dict[str, tuple[int, int, float] | None] = dict.fromkeys(SPAN_KINDS)
-    if not (lean & (np.asarray(sentence_mask[:len(lean)]) > 0)).any():  # no token of the sentence leans
-        return out
-    words = _words(text, offsets, sentence_mask)
-    if not words:
-        return out
-    # Each word's tokens, end to end, and where each word's run of them starts.
-    sizes = np.fromiter((len(w[2]) for w in words), np.int64, len(words))
-    tokens = np.fromiter((t for w in words for t in w[2]), np.int64, int(sizes.sum()))
-    starts = np.zeros(len(words), np.int64)
-    np.cumsum(sizes[:-1], out=starts[1:])
-    leaning = np.logical_or.reduceat(lean[tokens], starts)
-    if not leaning.any():
-        return out
-    mean = np.add.reduceat(kinds[tokens], starts, axis=0) / sizes[:, None]  # per word: P(O), P(each kind)
+    vote = first.copy()  # a word's first token votes; a later one unless it is punctuation ("said.")
+    for t in np.flatnonzero(~first).tolist():
+        vote[t] = _ALNUM.search(joined, int(a[t]), int(b[t])) is not None
+    voters = row[vote]
+    starts = np.flatnonzero(first[vote])  # each word's first vote: every word's first token votes
+    counts = np.diff(starts, append=len(voters))
+    leaning = np.logical_or.reduceat(lean[voters], starts)
+    mean = np.add.reduceat(kinds[voters], starts, axis=0) / counts[:, None]  # per word: P(O), P(each kind)
     kind_of = np.where(leaning, mean.argmax(axis=1), 0)  # the first maximum: ties go to O, speaker, role, cue
-    # per word: (start, end, kind index, kind score)
-    scored = list(zip((w[0] for w in words), (w[1] for w in words), kind_of.tolist(),
-                      mean[np.arange(len(words)), kind_of].tolist(), strict=True))
-    for ki, kind in enumerate(SPAN_KINDS, start=1):
-        runs: list[list[tuple]] = []
-        prev_kind = None
-        for w in scored:
-            if w[2] == ki:
-                if prev_kind != ki:
-                    runs.append([])
-                runs[-1].append(w)
-            prev_kind = w[2]
-        if not runs:
+    found = np.flatnonzero(kind_of)
+    if not found.size:
+        return out
+    word_sent = sent[first]
+    # Runs of consecutive words of one kind in one sentence, walking only the words that have a
+    # kind (a few per sentence); per sentence and kind, the run of highest mean score, the first of equals.
+    best: dict[tuple[int, int], tuple[float, int, int]] = {}
+    run: list = []  # [sentence, kind, first word, last word, scores]
+    for w, ki, score, s in zip(found.tolist(), kind_of[found].tolist(), mean[found, kind_of[found]].tolist(),
+                               word_sent[found].tolist(), strict=True):
+        if run and (s, ki, w - 1) == (run[0], run[1], run[3]):
+            run[3] = w
+            run[4].append(score)
             continue
-        best = max(runs, key=lambda r: sum(w[3] for w in r) / len(r))
-        s, e = _trim(text, best[0][0], best[-1][1])
-        if kind == "speaker":
-            s = _with_partitive(text, _with_head_noun(text, _with_title(text, s)))
-            s = _with_determiner(text, _without_preposition(text, s, e))
-            e = _to_end_of_name(text, s, e)
-            s, e = _without_office(text, s, e), _without_possessive(text, s, e)
-        elif kind == "role":
-            s = _role_start(text, s, out["speaker"])
-            e = _role_end(text, s, e, out["speaker"])
-        if kind != "cue" and _FUNCTION_ONLY.fullmatch(text[s:e]):
-            # a lone "for" or "of" is a boundary the tagger misplaced, not a role
-            continue
-        score = sum(w[3] for w in best) / len(best)
-        if kind == "role" and score < min_role_score:
-            continue
-        out[kind] = (s, e, score) if e > s else None
+        if run:
+            _keep_best(best, run)
+        run = [s, ki, w, w, [score]]
+    _keep_best(best, run)
+    for (s, ki), (score, w0, w1) in sorted(best.items()):  # per sentence, speaker before role
+        _finish_span(texts[s], out[s], SPAN_KINDS[ki - 1], int(word_start[w0] - base[s]),
+                     int(word_end[w1] - base[s]), score, min_role_score)
     return out
+
+
+_B = [TAGS.index(f"B-{kind}") for kind in SPAN_KINDS]
+_I = [TAGS.index(f"I-{kind}") for kind in SPAN_KINDS]
+
+
+def _keep_best(best: dict, run: list) -> None:
+    """Keep ``run`` as its sentence's and kind's best if its mean score is higher than the best so far."""
+    s, ki, first, last, scores = run
+    score = sum(scores) / len(scores)
+    if (s, ki) not in best or score > best[(s, ki)][0]:
+        best[(s, ki)] = (score, first, last)
+
+
+def _finish_span(text: str, out: dict, kind: str, s: int, e: int, score: float, min_role_score: float) -> None:
+    """Set ``out[kind]`` from the words ``text[s:e]`` the tagger chose, their edges mended."""
+    s, e = _trim(text, s, e)
+    if kind == "speaker":
+        s = _with_partitive(text, _with_head_noun(text, _with_title(text, s)))
+        s = _with_determiner(text, _without_preposition(text, s, e))
+        e = _to_end_of_name(text, s, e)
+        s, e = _without_office(text, s, e), _without_possessive(text, s, e)
+    elif kind == "role":
+        s = _role_start(text, s, out["speaker"])
+        e = _role_end(text, s, e, out["speaker"])
+    if kind != "cue" and _FUNCTION_ONLY.fullmatch(text[s:e]):
+        return  # a lone "for" or "of" is a boundary the tagger misplaced, not a role
+    if kind == "role" and score < min_role_score:
+        return
+    out[kind] = (s, e, score) if e > s else None
 
 
 _FUNCTION = ("a", "an", "the", "of", "for", "at", "in", "on", "from", "by", "with", "to", "and", "as", "who", "is")
@@ -251,42 +309,60 @@ def according_cue(text: str, cue: tuple[int, int], has_speaker: bool) -> tuple[i
     return cue
 
 
-def _words(text: str, offsets, sentence_mask) -> list[tuple[int, int, list[int]]]:
-    """Group the sentence's tokens into words: (start, end, token indices).
+def _words(text: str, a: np.ndarray, b: np.ndarray, sent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group tokens (offsets ``a``, ``b`` into ``text``, in text order; ``sent`` their sentence) into
+    words: each word's start and end, and which tokens begin one.
 
     A token is widened to the whole run of word characters (letters, digits, ' ’ . -) around it,
-    and tokens whose widened spans overlap are one word. Tokens come in text order, so one walk
-    along the runs serves them all. A punctuation token inside a word (the full stop of "said."
-    or "U.S.") belongs to it but does not vote: the tagger puts it in O, and its vote halved the
-    last word of a sentence, so "she said." lost its cue and "at Oberlin Securities." its last word.
+    and tokens whose widened spans overlap are one word; a sentence's first token begins a word.
+    A punctuation token inside a word (the full stop of "said." or "U.S.") belongs to it but
+    does not vote (:func:`decode_many`): the tagger puts it in O, and its vote halved the last word
+    of a sentence, so "she said." lost its cue and "at Oberlin Securities." its last word.
     Punctuation between words (a comma) stays a word of its own, in O, and so separates spans.
 
-    >>> [(a, b, toks) for a, b, toks in _words("she said.", [(0, 3), (4, 8), (8, 9)], [1, 1, 1])]
-    [(0, 3, [0]), (4, 9, [1])]
-    >>> _words("Ann, Bo", [(0, 3), (3, 4), (5, 7)], [1, 1, 1])
-    [(0, 3, [0]), (3, 4, [1]), (5, 7, [2])]
+    >>> one = np.zeros(3, dtype=np.int64)
+    >>> [x.tolist() for x in _words("she said.", np.array([0, 4, 8]), np.array([3, 8, 9]), one)]
+    [[0, 4], [3, 9], [True, True, False]]
+    >>> [x.tolist() for x in _words("Ann, Bo", np.array([0, 3, 5]), np.array([3, 4, 7]), one)]
+    [[0, 3, 5], [3, 4, 7], [True, True, True]]
     """
-    runs = [m.span() for m in _WORD_RUN.finditer(text)]
-    j, n_runs = 0, len(runs)
-    words: list[tuple[int, int, list[int]]] = []
-    for t, ((a, b), m) in enumerate(zip(offsets, sentence_mask, strict=False)):
-        if not m or b <= a:
-            continue
-        while j < n_runs and runs[j][1] <= a:
-            j += 1
-        if j < n_runs and runs[j][0] <= a:  # the token starts inside a word: take the word's start
-            a = runs[j][0]
-        k = j
-        while k < n_runs and runs[k][1] <= b - 1:
-            k += 1
-        if k < n_runs and runs[k][0] <= b - 1:  # and it ends inside one: take that word's end
-            b = runs[k][1]
-        if words and a < words[-1][1]:
-            votes = words[-1][2] + [t] if _ALNUM.search(text, *offsets[t]) else words[-1][2]
-            words[-1] = (words[-1][0], max(b, words[-1][1]), votes)
-        else:
-            words.append((a, b, [t]))
-    return words
+    wide_a, wide_b = a, b
+    run_start, run_end = _word_runs(text)
+    if len(run_start):
+        last = len(run_start) - 1
+        j = np.searchsorted(run_end, a, side="right")  # the first run ending after the token starts
+        jj = np.minimum(j, last)
+        wide_a = np.where((j <= last) & (run_start[jj] <= a), run_start[jj], a)
+        k = np.searchsorted(run_end, b - 1, side="right")  # the first ending after its last character
+        kk = np.minimum(k, last)
+        wide_b = np.where((k <= last) & (run_start[kk] <= b - 1), run_end[kk], b)
+    reach = np.maximum.accumulate(wide_b)  # a word ends where the furthest of its tokens does
+    first = np.ones(len(a), dtype=bool)
+    first[1:] = (wide_a[1:] >= reach[:-1]) | (sent[1:] != sent[:-1])
+    heads = np.flatnonzero(first)
+    return wide_a[heads], reach[np.append(heads[1:] - 1, len(a) - 1)], first
+
+
+def _word_runs(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends of the runs of word characters (``_WORD_RUN``) in ``text``, from one array
+    of its code points: a regex match object per run cost more than the rest of decoding.
+
+    >>> [x.tolist() for x in _word_runs("U.S. envoy’s “talks”")]
+    [[0, 5, 14], [4, 12, 19]]
+    """
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    word = np.zeros(len(codes), dtype=bool)
+    ascii_ = codes < 128
+    word[ascii_] = _ASCII_WORD[codes[ascii_]]
+    other = np.flatnonzero(~ascii_)
+    if other.size:  # curly quotes, accents, dashes: few distinct characters, asked one by one
+        distinct, where = np.unique(codes[other], return_inverse=True)
+        word[other] = np.array([_WORD_CHAR.fullmatch(chr(c)) is not None for c in distinct.tolist()])[where]
+    edges = np.flatnonzero(np.diff(word.astype(np.int8), prepend=0, append=0))
+    return edges[0::2], edges[1::2]
+
+
+_ASCII_WORD = np.array([_WORD_CHAR.fullmatch(chr(c)) is not None for c in range(128)])
 
 
 _TITLE_BEFORE = re.compile(

@@ -75,7 +75,7 @@ def encode(tokenizer, sentences: list[str], contexts: list[str | None], max_leng
 
 
 def encode_windows(tokenizer, documents: list[list[str]], max_length: int,
-                   context_tokens: int = WINDOW_CONTEXT_TOKENS) -> dict:
+                   context_tokens: int = WINDOW_CONTEXT_TOKENS, offsets: bool = True) -> dict:
     """Pack each document's consecutive sentences into rows of at most ``max_length`` tokens.
 
     A row is ``[CLS] left members right [SEP]``: ``members`` are whole sentences (each cut to fit
@@ -83,8 +83,9 @@ def encode_windows(tokenizer, documents: list[list[str]], max_length: int,
     row, ``right`` the first ones of the sentence after it. Sentences are numbered across all
     documents in order. Keys, one list per row: ``input_ids``; ``sentence_pos`` (per token: 1 + the
     member's place in the row, 0 on special and context tokens); ``members`` (sentence numbers);
-    ``spans`` (each member's token range in the row). Per sentence: ``offset_mapping`` (character
-    offsets into the sentence of its kept tokens).
+    ``spans`` (each member's token range in the row). Per sentence, unless ``offsets`` is False:
+    ``offset_mapping`` (character offsets into the sentence of its kept tokens; reading them from
+    the Rust encodings costs about a sixth of tokenizing, and a worker packing rows never uses them).
 
     >>> from transformers import AutoTokenizer                                          # doctest: +SKIP
     >>> enc = encode_windows(tok, [["One.", "Two."], ["Three."]], 64)                   # doctest: +SKIP
@@ -95,8 +96,9 @@ def encode_windows(tokenizer, documents: list[list[str]], max_length: int,
     encodings = _bare_encodings(tokenizer, flat)
     cap = _member_cap(max_length, context_tokens)
     ids = [e.ids[:cap] for e in encodings]
-    out: dict[str, list] = {"input_ids": [], "sentence_pos": [], "members": [], "spans": [],
-                            "offset_mapping": [e.offsets[:cap] for e in encodings]}
+    out: dict[str, list] = {"input_ids": [], "sentence_pos": [], "members": [], "spans": []}
+    if offsets:
+        out["offset_mapping"] = [e.offsets[:cap] for e in encodings]
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
     first = 0
     for doc in documents:

@@ -125,11 +125,12 @@ def _take(docs: list[list[str]], sizes: Iterable[int]) -> tuple[list[list[list[s
     return out, k
 
 
-def encode_group(spec: HostSpec, docs: list[list[str]]) -> dict:
-    """Tokenize one group of documents; ``sentences`` holds its sentences in order."""
+def encode_group(spec: HostSpec, docs: list[list[str]], offsets: bool = True) -> dict:
+    """Tokenize one group of documents; ``sentences`` holds its sentences in order. Without
+    ``offsets`` the window layout leaves out the tokens' character offsets, which only decoding reads."""
     flat = [s for d in docs for s in d]
     if spec.window:
-        enc = encode_windows(spec.tokenizer, docs, spec.max_length, spec.window_context)
+        enc = encode_windows(spec.tokenizer, docs, spec.max_length, spec.window_context, offsets)
     else:
         sep = spec.tokenizer.sep_token or " "
         contexts = [c for d in docs for c in context_pairs(d, spec.context, sep)]
@@ -170,38 +171,37 @@ def decode(spec: HostSpec, enc: dict, batches: list[tuple], normalized: bool) ->
     logits (a CPU leaves them raw: only the attributed sentences' tokens are normalised).
     """
     out: list = [None] * len(enc["sentences"])
-    if spec.window:
-        attributed = []  # (sentence, its tokens' tag outputs)
-        for rows, probs, named, tags in batches:
-            best = probs.argmax(-1).tolist()
-            probs, named = probs.tolist(), named.tolist()
-            for r, w in enumerate(rows):
-                for s, i in enumerate(enc["members"][w]):
-                    out[i] = (i, best[r][s], probs[r][s], None, named[r][s])
-                    if LABELS[best[r][s]] in _ATTRIBUTED:
-                        a, z = enc["spans"][w][s]
-                        attributed.append((i, tags[r, a:z]))
-        offsets = enc.get("offset_mapping")
-        if offsets is None and attributed:  # a worker's encoding from a Packed layout: only these need them
-            wanted = [i for i, _ in attributed]
-            offsets = dict(zip(wanted, window_offsets(spec.tokenizer, [enc["sentences"][i] for i in wanted],
-                                                      spec.max_length, spec.window_context), strict=True))
-        for i, t in attributed:
-            t = t if normalized else softmax(t)
-            spans = attr.decode_spans(enc["sentences"][i], offsets[i], [1] * len(t), t, spec.min_role_score)
-            out[i] = (*out[i][:3], spans, out[i][4])
-        return out
+    attributed = []  # (sentence, its tokens' tag outputs, their mask or None)
     for rows, probs, named, tags in batches:
         best = probs.argmax(-1).tolist()
         probs, named = probs.tolist(), named.tolist()
-        for r, i in enumerate(rows):
-            spans = None
-            if LABELS[best[r]] in _ATTRIBUTED:
-                n = len(enc["input_ids"][i])
-                t = tags[r, :n] if normalized else softmax(tags[r, :n])
-                spans = attr.decode_spans(enc["sentences"][i], enc["offset_mapping"][i], enc["sentence_mask"][i], t,
-                                          spec.min_role_score)
-            out[i] = (i, best[r], probs[r], spans, named[r])
+        for r, w in enumerate(rows):
+            if not spec.window:
+                out[w] = (w, best[r], probs[r], None, named[r])
+                if LABELS[best[r]] in _ATTRIBUTED:
+                    attributed.append((w, tags[r, :len(enc["input_ids"][w])], enc["sentence_mask"][w]))
+                continue
+            for s, i in enumerate(enc["members"][w]):
+                out[i] = (i, best[r][s], probs[r][s], None, named[r][s])
+                if LABELS[best[r][s]] in _ATTRIBUTED:
+                    a, z = enc["spans"][w][s]
+                    attributed.append((i, tags[r, a:z], None))
+    if not attributed:
+        return out
+    wanted = [i for i, _, _ in attributed]
+    offsets = enc.get("offset_mapping")
+    if offsets is None:  # a worker's encoding from a Packed layout: only these need them
+        offsets = dict(zip(wanted, window_offsets(spec.tokenizer, [enc["sentences"][i] for i in wanted],
+                                                  spec.max_length, spec.window_context), strict=True))
+    tag_probs = [t for _, t, _ in attributed]
+    if not normalized:  # one softmax for all of them: row by row, the same numbers as one by one
+        sizes = np.cumsum([len(t) for t in tag_probs])[:-1]
+        tag_probs = np.split(softmax(np.concatenate(tag_probs)), sizes)
+    masks = None if spec.window else [m for _, _, m in attributed]
+    found = attr.decode_many([enc["sentences"][i] for i in wanted], [offsets[i] for i in wanted], masks, tag_probs,
+                             spec.min_role_score)
+    for i, spans in zip(wanted, found, strict=True):
+        out[i] = (*out[i][:3], spans, out[i][4])
     return out
 
 
@@ -359,8 +359,8 @@ def init_worker(spec: HostSpec) -> None:
 
 
 def prepare_in_worker(docs: list[list[str]]) -> Packed:
-    """:func:`pack` of :func:`encode_group`, in a worker."""
-    return pack(_SPEC, encode_group(_SPEC, docs))
+    """:func:`pack` of :func:`encode_group`, in a worker: the encoding stays here, so without offsets."""
+    return pack(_SPEC, encode_group(_SPEC, docs, offsets=False))
 
 
 def finish_in_worker(docs: list[list[str]], batches: list[tuple], normalized: bool,

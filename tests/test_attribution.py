@@ -1,16 +1,23 @@
 """Attribution decoding: spans from tag probabilities, the "according to" fallback, context speakers."""
 
+import re
+
+import numpy as np
 import pytest
 from claimsift.model.attribution import (
+    _words,
     according_cue,
     according_to,
     cue_after_speaker,
+    decode_many,
     decode_spans,
     quote_open_after,
     speaker_by_cue,
 )
 from claimsift.model.host import assemble
 from claimsift.model.labels import LABELS, TAGS
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @pytest.mark.parametrize("text, speaker", [
@@ -496,3 +503,74 @@ def test_a_quote_opened_after_a_speakers_words_is_a_new_quote():
     assert speakers[:2] == ["Cornyn", "Cornyn"] and speakers[2:] == ["Chris Gregoire"] * 6
     # Counted from the paragraph that reopened the quote, the trainer sentence is still inside it.
     assert results[6].label == "attributed_quote"
+
+
+def _walked_words(text, offsets, mask):
+    """The per-token walk that ``_words`` replaced (kept as the oracle): tokens widened to their word
+    runs, overlapping ones merged; a later token votes only if it holds a letter or digit."""
+    runs = [m.span() for m in re.finditer(r"[\w'’.-]+", text)]
+    j, words = 0, []
+    for t, ((a, b), m) in enumerate(zip(offsets, mask, strict=False)):
+        if not m or b <= a:
+            continue
+        while j < len(runs) and runs[j][1] <= a:
+            j += 1
+        if j < len(runs) and runs[j][0] <= a:
+            a = runs[j][0]
+        k = j
+        while k < len(runs) and runs[k][1] <= b - 1:
+            k += 1
+        if k < len(runs) and runs[k][0] <= b - 1:
+            b = runs[k][1]
+        if words and a < words[-1][1]:
+            votes = words[-1][2] + [t] if re.search(r"[^\W_]", text[offsets[t][0]:offsets[t][1]]) else words[-1][2]
+            words[-1] = (words[-1][0], max(b, words[-1][1]), votes)
+        else:
+            words.append((a, b, [t]))
+    return words
+
+
+def _tokenized(data):
+    """A sentence cut into tokens in text order, as a tokenizer cuts it: words, word pieces and marks."""
+    text = data.draw(st.text(alphabet="ab .,'’-“”é_1", min_size=1, max_size=40))
+    offsets, pos = [], 0
+    while pos < len(text):
+        if text[pos] == " ":
+            pos += 1
+            continue
+        end = data.draw(st.integers(pos + 1, min(len(text), pos + 4)))
+        offsets.append((pos, end))
+        pos = end
+    return text, offsets or [(0, 0)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_words_groups_tokens_as_the_walk_they_replaced(data):
+    text, offsets = _tokenized(data)
+    mask = data.draw(st.lists(st.integers(0, 1), min_size=len(offsets), max_size=len(offsets)))
+    kept = [t for t, ((a, b), m) in enumerate(zip(offsets, mask, strict=True)) if m and b > a]
+    walked = _walked_words(text, offsets, mask)
+    if not kept:
+        assert walked == []
+        return
+    a = np.array([offsets[t][0] for t in kept])
+    b = np.array([offsets[t][1] for t in kept])
+    start, end, first = _words(text, a, b, np.zeros(len(kept), dtype=np.int64))
+    assert list(zip(start.tolist(), end.tolist(), strict=True)) == [(s, e) for s, e, _ in walked]
+    heads = [kept[i] for i in np.flatnonzero(first)]
+    assert heads == [votes[0] for _, _, votes in walked]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_decoding_many_sentences_at_once_gives_each_its_own_spans(data):
+    sentences = [_tokenized(data) for _ in range(data.draw(st.integers(1, 5)))]
+    masks = [data.draw(st.lists(st.integers(0, 1), min_size=len(o), max_size=len(o))) for _, o in sentences]
+    probs = [np.array(data.draw(st.lists(st.lists(st.floats(0, 1), min_size=len(TAGS), max_size=len(TAGS)),
+                                         min_size=len(o), max_size=len(o)))) for _, o in sentences]
+    one_by_one = [decode_spans(t, o, m, p, 0.3) for (t, o), m, p in zip(sentences, masks, probs, strict=True)]
+    together = decode_many([t for t, _ in sentences], [o for _, o in sentences], masks, probs, 0.3)
+    assert together == one_by_one
+    assert decode_many([t for t, _ in sentences], [o for _, o in sentences], None, probs, 0.3) == [
+        decode_spans(t, o, [1] * len(o), p, 0.3) for (t, o), p in zip(sentences, probs, strict=True)]

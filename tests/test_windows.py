@@ -37,6 +37,15 @@ def test_every_sentence_is_a_member_of_exactly_one_row_of_its_own_document(tiny_
     assert enc["sentence_pos"][second][1] == 0 and enc["input_ids"][second][1] != tok.sep_token_id
 
 
+def test_rows_packed_without_offsets_are_the_same_rows(tiny_detector):
+    # a worker packing rows skips reading the offsets (a sixth of tokenizing); decoding reads them later
+    full = encode_windows(tiny_detector.tokenizer, DOCS, 64, context_tokens=8)
+    bare = encode_windows(tiny_detector.tokenizer, DOCS, 64, context_tokens=8, offsets=False)
+    assert "offset_mapping" not in bare
+    assert bare == {k: v for k, v in full.items() if k != "offset_mapping"}
+    assert len(full["offset_mapping"]) == sum(map(len, DOCS))
+
+
 def test_a_sentence_longer_than_a_row_is_cut_to_fit_beside_its_neighbours(tiny_detector):
     long = "Rents rose " * 200
     enc = encode_windows(tiny_detector.tokenizer, [["Before.", long, "After."]], 64, context_tokens=8)
