@@ -193,9 +193,9 @@ def pick_runtime(runtime: str, device_type: str, asked: str, quantize: bool, bf1
     On a GPU, torch. On a CPU, torch where the run is bf16 (asked for, or ``precision="auto"`` on a
     CPU that multiplies bf16 natively: ``bf16_cpu``), and ONNX Runtime otherwise. On an AMX Xeon
     PyTorch bf16 labelled 2.10x as fast as ONNX Runtime (eval/results/speed_xeon_cli.md). On two
-    EPYC cores without native bf16 both ran fp32 at about the same rate, with the same labels (231
-    and 236 sentences a second), and ONNX Runtime started 8 s sooner, without importing torch, and
-    peaked at 685 MB against 1,008 (eval/results/speed_epyc.md); on the bf16 EPYC of
+    EPYC cores without native bf16 both ran fp32 at about the same rate, with the same labels (236
+    and 220 sentences a second; 231 and 236 in the run before), and ONNX Runtime started 8 s sooner,
+    without importing torch, and peaked at 690 MB against 993 (eval/results/speed_epyc.md); on the bf16 EPYC of
     eval/results/speed.md, before PyTorch ran two lanes, its fp32 was 1.61x PyTorch's.
 
     >>> [pick_runtime("auto", "cpu", "auto", False, bf16) for bf16 in (True, False)]
