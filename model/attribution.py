@@ -18,7 +18,6 @@ from claimsift.model.labels import SPAN_KINDS, TAGS
 
 PRONOUNS = {"he", "she", "they", "i", "we", "him", "her", "them", "his", "hers", "their", "it"}
 _WORD_CHAR = re.compile(r"[\w'’.-]")
-_WORD_RUN = re.compile(r"[\w'’.-]+")
 _ALNUM = re.compile(r"[^\W_]")
 # Sums a token's tag probabilities into P(O) and, per kind, P(B) + P(I).
 _KIND_SUM = np.zeros((len(TAGS), 1 + len(SPAN_KINDS)))
@@ -50,7 +49,7 @@ def decode_many(texts: list[str], offsets: list, masks: list | None, probs: list
     Per sentence its text, its tokens' ``(start, end)`` offsets in text order, a 0/1 mask of the
     tokens that are the sentence's (``masks`` None: all of them) and a (tokens, tags) array of
     probabilities. On a GPU the host's work per sentence bounds scoring, and one call per sentence
-    spent most of it on small arrays: batched, decoding costs a fifth as much (README, Speed).
+    spent most of it on small arrays: batched, a sentence cost a quarter to a fifth as much (README, Speed).
 
     >>> probs = [[1, 0, 0, 0, 0, 0, 0], [0, .9, .1, 0, 0, 0, 0], [0, 0, 0, 0, 0, .8, 0]]
     >>> [d["speaker"] for d in decode_many(["Ann said", "Bo said"], [[(0, 3), (4, 8)], [(0, 2), (3, 7)]],
@@ -83,10 +82,7 @@ def decode_many(texts: list[str], offsets: list, masks: list | None, probs: list
     a, b = off[kept, 0] + base[sent], off[kept, 1] + base[sent]
     joined = "\n".join(texts)  # no word runs across sentences: a newline is not a word character
     word_start, word_end, first = _words(joined, a, b, sent)
-    pr = np.concatenate(p)
-    kinds = np.empty((len(pr), 1 + len(SPAN_KINDS)))  # P(O), then P(B) + P(I) of each kind
-    kinds[:, 0] = pr[:, 0]
-    kinds[:, 1:] = pr[:, _B] + pr[:, _I]
+    kinds = np.concatenate(p) @ _KIND_SUM  # (tokens, 4): P(O), then P(B) + P(I) of each kind
     # A word whose every token leans to O averages to O: such words are O without their average.
     lean = kinds[:, 1:].max(axis=1) > kinds[:, 0]
     vote = first.copy()  # a word's first token votes; a later one unless it is punctuation ("said.")
@@ -120,10 +116,6 @@ def decode_many(texts: list[str], offsets: list, masks: list | None, probs: list
         _finish_span(texts[s], out[s], SPAN_KINDS[ki - 1], int(word_start[w0] - base[s]),
                      int(word_end[w1] - base[s]), score, min_role_score)
     return out
-
-
-_B = [TAGS.index(f"B-{kind}") for kind in SPAN_KINDS]
-_I = [TAGS.index(f"I-{kind}") for kind in SPAN_KINDS]
 
 
 def _keep_best(best: dict, run: list) -> None:
@@ -344,7 +336,7 @@ def _words(text: str, a: np.ndarray, b: np.ndarray, sent: np.ndarray) -> tuple[n
 
 
 def _word_runs(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Starts and ends of the runs of word characters (``_WORD_RUN``) in ``text``, from one array
+    """Starts and ends of the runs of word characters (``_WORD_CHAR``) in ``text``, from one array
     of its code points: a regex match object per run cost more than the rest of decoding.
 
     >>> [x.tolist() for x in _word_runs("U.S. envoy’s “talks”")]

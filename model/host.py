@@ -359,7 +359,8 @@ def init_worker(spec: HostSpec) -> None:
 
 
 def prepare_in_worker(docs: list[list[str]]) -> Packed:
-    """:func:`pack` of :func:`encode_group`, in a worker: the encoding stays here, so without offsets."""
+    """:func:`pack` of :func:`encode_group`, in a worker, without the tokens' offsets: the worker that
+    finishes the group tokenizes again the few sentences whose offsets it needs (:func:`finish_in_worker`)."""
     return pack(_SPEC, encode_group(_SPEC, docs, offsets=False))
 
 
