@@ -258,14 +258,11 @@ def _write(path: Path | None, text: str) -> None:
     if path is None:
         sys.stdout.write(text)
         return
-    import os
-
-    from claimsift.scoring import partial_of
+    from claimsift.scoring import atomic_write, partial_of
 
     tmp = partial_of(path)
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, text, tmp)
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise OSError(f"{path}: cannot write the output ({e.strerror}); check free space and permissions") from e

@@ -77,12 +77,13 @@ def completed_documents(partial: Path) -> set[str]:
         counts[rec["doc"]] = counts.get(rec["doc"], 0) + 1
         need[rec["doc"]] = rec["n"]
     done = {d for d, c in counts.items() if c == need[d]}
-    _atomic_write(partial, "".join(line for d, line in keep if d in done))
+    atomic_write(partial, "".join(line for d, line in keep if d in done))
     return done
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+def atomic_write(path: Path, text: str, tmp: Path | None = None) -> None:
+    """Write ``text`` to ``tmp`` (``path`` + ``.tmp`` unless given), flushed to disk, then rename it to ``path``."""
+    tmp = tmp or path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
